@@ -1,0 +1,1 @@
+"""Players: baseline players, language-model players and the backends behind them."""

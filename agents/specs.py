@@ -1,0 +1,58 @@
+"""Turning `--agents` specs into players, one per seat (specs are cycled over the seats)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mafia.errors import MafiaError
+
+from agents.base import Player
+from agents.random_player import RandomPlayer
+
+BASELINES = ("random",)
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """Options passed through to model backends (ignored by baseline players)."""
+
+    threads: int | None = None
+    ctx: int = 4096
+    gpu_layers: int = 0
+    endpoint: str | None = None
+    prompt_style: str = "auto"  # "auto" | "chat" | "completion"
+    log_prompts: bool = False
+    max_tokens: int = 40
+
+
+def parse_specs(text: str) -> list[str]:
+    specs = [s.strip() for s in text.split(",") if s.strip()]
+    if not specs:
+        raise MafiaError("--agents: give at least one player spec, e.g. random")
+    return specs
+
+
+def build_players(
+    specs: Sequence[str], n: int, seed: int, options: ModelOptions = ModelOptions()
+) -> list[Player]:
+    """One player per seat; seat i gets specs[i % len(specs)]."""
+    factory = _model_factory(specs, options)
+    players: list[Player] = []
+    for seat in range(n):
+        spec = specs[seat % len(specs)]
+        if spec == "random":
+            players.append(RandomPlayer(seed, seat))
+        else:
+            players.append(factory(spec, seat, seed))
+    return players
+
+
+def _model_factory(specs: Sequence[str], options: ModelOptions):  # type: ignore[no-untyped-def]
+    model_specs = [s for s in specs if s not in BASELINES]
+    if not model_specs:
+        return None
+    # Imported lazily: llama.cpp is heavy and random-only games never need it.
+    from agents.llm_player import LLMPlayerFactory
+
+    return LLMPlayerFactory(model_specs, options)

@@ -1,0 +1,3 @@
+from mafia.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""Flags shared by several commands: rules, seats and model options."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from mafia.config import Rules, load_rules_file, make_rules, parse_roles_arg
+
+from agents.specs import ModelOptions
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    return value
+
+
+def add_rules_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--players", type=positive_int, help="number of seats (default 7)")
+    p.add_argument("--roles", metavar="ROLE=N,...",
+                   help="role counts, e.g. mafia=2,doctor=1,detective=1 (villagers fill the rest)")
+    p.add_argument("--rules", metavar="FILE", help="TOML file of rule options (see README)")
+
+
+def rules_from_args(args: argparse.Namespace, **overrides: Any) -> Rules:
+    """Rules file first, then --players/--roles on top, then `overrides`."""
+    values: dict[str, Any] = load_rules_file(args.rules) if args.rules else {}
+    if args.players is not None:
+        values["players"] = args.players
+    if args.roles:
+        values["roles"] = {**values.get("roles", {}), **parse_roles_arg(args.roles)}
+    values.update(overrides)
+    return make_rules(**values)
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("model options (for model players)")
+    g.add_argument("--threads", type=positive_int, help="llama.cpp threads (default: all cores)")
+    g.add_argument("--ctx", type=positive_int, default=4096, help="context size (default 4096)")
+    g.add_argument("--gpu-layers", type=non_negative_int, default=0,
+                   help="layers to offload to a GPU (Metal/CUDA builds; default 0)")
+    g.add_argument("--endpoint", metavar="URL",
+                   help="OpenAI-compatible server for model seats, e.g. http://127.0.0.1:8080/v1")
+    g.add_argument("--prompt-style", choices=("auto", "chat", "completion"), default="auto",
+                   help="chat template or plain completion prompts (default: from the GGUF)")
+    g.add_argument("--max-tokens", type=positive_int, default=40,
+                   help="token limit per spoken message (default 40)")
+    g.add_argument("--log-prompts", action="store_true",
+                   help="store each prompt in the transcript (visible only to its seat)")
+
+
+def model_options(args: argparse.Namespace) -> ModelOptions:
+    return ModelOptions(threads=args.threads, ctx=args.ctx, gpu_layers=args.gpu_layers,
+                        endpoint=args.endpoint, prompt_style=args.prompt_style,
+                        log_prompts=args.log_prompts, max_tokens=args.max_tokens)

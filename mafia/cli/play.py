@@ -1,0 +1,107 @@
+"""`mafia play`: one game, shown live, written to a transcript."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from mafia.config import SEAT_NAMES, Rules
+from mafia.engine import Engine, GameResult
+from mafia.errors import MafiaError
+from mafia.render import THEME, Renderer, View
+from mafia.transcript import TranscriptWriter
+
+from agents.specs import ModelOptions, build_players, parse_specs
+from mafia.cli.common import (
+    add_model_options, add_rules_options, model_options, non_negative_int, rules_from_args,
+)
+
+DEFAULT_AGENTS = "random"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("play", help="play one game and watch it live",
+                       description="Play one game, show it as it happens, write its transcript.")
+    p.add_argument("--agents", default=DEFAULT_AGENTS, metavar="SPEC,...",
+                   help=f"player specs for the seats, cycled (default {DEFAULT_AGENTS}); "
+                        "'random', a bundled model alias, or a path to a .gguf file")
+    p.add_argument("--seed", type=non_negative_int, help="game seed (default: a random one)")
+    add_rules_options(p)
+    p.add_argument("--out", metavar="PATH",
+                   help="transcript file (default runs/<time>-seed<seed>.jsonl)")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--public", action="store_true", help="show only public events")
+    who.add_argument("--as", dest="as_seat", metavar="NAME", help="show what one seat sees")
+    p.add_argument("--quiet", action="store_true", help="print only the final line")
+    p.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
+                   help="longest a player may think about one decision (default 600)")
+    add_model_options(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    rules = rules_from_args(args)
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    specs = parse_specs(args.agents)
+    view = make_view(args, rules)
+    out = Path(args.out) if args.out else default_out(seed)
+    console = Console(theme=THEME, highlight=False)
+    result = play_game(rules, seed, specs, model_options(args), out,
+                       console=None if args.quiet else console, view=view, timeout_s=args.timeout)
+    word = "draw" if result.winner.value == "draw" else f"{result.winner.value} wins"
+    console.print(f"{word} after {result.days} day(s) · seed {seed} · transcript: {out}",
+                  soft_wrap=True)
+    return 0
+
+
+def make_view(args: argparse.Namespace, rules: Rules) -> View:
+    if args.as_seat is None:
+        return View(public=args.public)
+    seats = SEAT_NAMES[: rules.players]
+    name = next((s for s in seats if s.lower() == args.as_seat.lower()), None)
+    if name is None:
+        raise MafiaError(f"--as: no seat named {args.as_seat!r} (seats: {', '.join(seats)})")
+    return View(seat=name)
+
+
+def default_out(seed: int) -> Path:
+    return Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-seed{seed}.jsonl"
+
+
+def play_game(
+    rules: Rules,
+    seed: int,
+    specs: list[str],
+    options: ModelOptions,
+    out: Path,
+    *,
+    console: Console | None = None,
+    view: View = View(),
+    timeout_s: float | None = None,
+) -> GameResult:
+    """Build the players, play one game with a transcript, optionally render it live."""
+    players = build_players(specs, rules.players, seed, options)
+    with TranscriptWriter(out) as writer:
+        sinks = [writer]
+        if console is None:
+            return asyncio.run(Engine(rules, seed, players, sinks=sinks, timeout_s=timeout_s).run())
+        renderer = Renderer(view)
+
+        def show(event) -> None:  # type: ignore[no-untyped-def]
+            shown = renderer.render(event)
+            if shown is not None:
+                console.print(shown)
+
+        sinks.append(show)
+        with console.status("starting", spinner="dots") as status:
+            def waiting(who: frozenset[str]) -> None:
+                status.update(f"thinking: {', '.join(sorted(who))}" if who else "")
+
+            engine = Engine(rules, seed, players, sinks=sinks, on_waiting=waiting,
+                            timeout_s=timeout_s)
+            return asyncio.run(engine.run())

@@ -1,0 +1,147 @@
+"""Rules of a game: one immutable pydantic object, loadable from TOML, every option defaulted."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from mafia.enums import Phase, Role
+from mafia.errors import MafiaError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+# Seat names, in seat order. Twelve is the most the engine is tested with; sixteen are allowed.
+SEAT_NAMES = (
+    "Alice", "Bob", "Carol", "Dave", "Eve", "Frank", "Grace", "Heidi",
+    "Ivan", "Judy", "Mallory", "Niaj", "Olivia", "Peggy", "Rupert", "Sybil",
+)
+MIN_PLAYERS = 4
+MAX_PLAYERS = len(SEAT_NAMES)
+
+
+def default_role_counts(players: int) -> dict[Role, int]:
+    """About one mafia per three players, one doctor, one detective, villagers for the rest."""
+    mafia = max(1, players // 3)
+    counts = {Role.MAFIA: mafia, Role.DOCTOR: 1, Role.DETECTIVE: 1}
+    counts[Role.VILLAGER] = players - sum(counts.values())
+    return counts
+
+
+class Rules(BaseModel):
+    """Every rule of a game. Unknown keys and bad values are refused with the key's name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    players: int = Field(7, ge=MIN_PLAYERS, le=MAX_PLAYERS)
+    # Counts per role; roles left out get their default, villagers fill the remaining seats.
+    roles: dict[Role, int] = Field(default_factory=dict)
+    first_phase: Literal["night", "day"] = "night"
+    max_days: int = Field(10, ge=1)
+    night_chat_rounds: int = Field(1, ge=0)
+    doctor_self_save: bool = True
+    doctor_repeat_save: bool = True
+    detective_learns: Literal["team", "role"] = "team"
+    discussion_rounds: int = Field(3, ge=0)
+    max_public_messages_per_day: int | None = Field(None, ge=0)  # None: no cap
+    dm_limit_per_day: int = Field(2, ge=0)  # DMs one player may send per day
+    max_message_chars: int = Field(300, ge=1)  # longer messages are cut, not rejected
+    allow_abstain: bool = False
+    vote_reveal: Literal["simultaneous", "sequential"] = "simultaneous"
+    tie_policy: Literal["random", "none"] = "random"
+    last_words: bool = True
+    reveal_on_death: Literal["role", "team", "none"] = "role"
+
+    @model_validator(mode="after")
+    def _fill_and_check_roles(self) -> "Rules":
+        counts = default_role_counts(self.players)
+        given = dict(self.roles)
+        for role, n in given.items():
+            if n < 0:
+                raise ValueError(f"roles.{role}: count must be >= 0, got {n}")
+        counts.update(given)
+        if Role.VILLAGER not in given:
+            counts[Role.VILLAGER] = self.players - sum(
+                n for r, n in counts.items() if r is not Role.VILLAGER
+            )
+        total = sum(counts.values())
+        if counts[Role.VILLAGER] < 0 or total != self.players:
+            raise ValueError(
+                f"roles: {_describe(counts)} is {total} roles for {self.players} players"
+            )
+        mafia = counts[Role.MAFIA]
+        if mafia < 1:
+            raise ValueError("roles.mafia: at least one mafia is needed")
+        if mafia >= self.players - mafia:
+            raise ValueError(
+                f"roles.mafia: {mafia} mafia against {self.players - mafia} town "
+                "would win at once; mafia must be fewer than town"
+            )
+        object.__setattr__(self, "roles", {r: counts.get(r, 0) for r in Role})
+        return self
+
+    @property
+    def first(self) -> Phase:
+        return Phase(self.first_phase)
+
+    def role_list(self) -> list[Role]:
+        """Roles in a fixed order (before the seeded shuffle that deals them to seats)."""
+        return [role for role in Role for _ in range(self.roles[role])]
+
+
+def _describe(counts: dict[Role, int]) -> str:
+    return ", ".join(f"{role}={n}" for role, n in counts.items() if n)
+
+
+def make_rules(**values: object) -> Rules:
+    """Build Rules, turning pydantic's errors into one MafiaError line that names the key."""
+    try:
+        return Rules(**values)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise MafiaError(format_validation_error(exc)) from None
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown rule"
+        parts.append(f"{loc}: {msg}" if loc and not msg.startswith(loc) else msg)
+    return "bad rules: " + "; ".join(parts)
+
+
+def load_rules_file(path: str | Path) -> dict[str, object]:
+    """Read a TOML rules file into a dict of rule values (validated later with overrides)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise MafiaError(f"rules file not found: {p}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MafiaError(f"cannot read rules file {p}: {exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise MafiaError(f"rules file {p} is not valid TOML: {exc}") from None
+
+
+def parse_roles_arg(text: str) -> dict[str, int]:
+    """Parse `mafia=2,doctor=1` into a dict; role names are checked by Rules."""
+    counts: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, value = item.partition("=")
+        if not sep or not value.strip().isdigit():
+            raise MafiaError(f"--roles: expected ROLE=COUNT, got {item!r}")
+        role = name.strip().lower()
+        if role not in {r.value for r in Role}:
+            known = ", ".join(r.value for r in Role)
+            raise MafiaError(f"--roles: unknown role {role!r} (known: {known})")
+        counts[role] = int(value)
+    return counts

@@ -1,0 +1,64 @@
+"""Decision requests (what the engine asks, with the legal options) and answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Union
+
+from mafia.enums import DecisionKind
+from mafia.observation import Observation
+
+ABSTAIN = "abstain"  # the vote option for abstaining, offered only when allow_abstain is on
+
+
+@dataclass(frozen=True)
+class DayAction:
+    """One move in a discussion moment: wait, say something publicly, or DM someone."""
+
+    action: Literal["wait", "say", "dm"]
+    to: str | None = None
+
+    def __str__(self) -> str:
+        return f"dm {self.to}" if self.action == "dm" else self.action
+
+
+WAIT = DayAction("wait")
+SAY = DayAction("say")
+
+Option = Union[str, DayAction]
+
+# Decisions answered with free text only (options are empty).
+SPEECH_KINDS = frozenset({DecisionKind.MAFIA_CHAT, DecisionKind.LAST_WORDS})
+
+
+@dataclass(frozen=True)
+class Request:
+    kind: DecisionKind
+    player: str
+    options: tuple[Option, ...]
+    observation: Observation
+    max_chars: int
+    index: int  # how many requests this player got before this one (seeds per call)
+
+    @property
+    def wants_text(self) -> bool:
+        return self.kind in SPEECH_KINDS or self.kind is DecisionKind.DAY_ACTION
+
+
+@dataclass(frozen=True)
+class CallInfo:
+    """Accounting for one language-model call, reported back so the engine can log it."""
+
+    purpose: Literal["choice", "text"]
+    prompt_tokens: int
+    reused_tokens: int
+    generated_tokens: int
+    latency_ms: float
+    prompt: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    choice: Option | None = None  # one of request.options (None for speech-only decisions)
+    text: str = ""  # speech; empty means silence
+    calls: tuple[CallInfo, ...] = field(default=())

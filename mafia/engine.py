@@ -1,0 +1,380 @@
+"""The game engine: runs phases, asks players, validates answers, and is the only writer of
+game state. State changes only by emitting events (see `GameState.apply`)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mafia import __version__, rules
+from mafia.config import SEAT_NAMES, Rules
+from mafia.decisions import ABSTAIN, SAY, WAIT, Answer, DayAction, Option, Request
+from mafia.enums import Channel, DecisionKind, Phase, Role, Winner
+from mafia.events import (
+    BaseEvent, GameOver, GameStarted, InvalidAction, InvestigationResult, KillDecided,
+    LastWords, Message, ModelCall, NightAction, NobodyDied, PhaseStarted, PlayerDied,
+    RoleAssigned, VoteCast, VoteResult,
+)
+from mafia.observation import observe
+from mafia.state import GameState
+from mafia.text import clean_speech
+
+from agents.base import Player
+
+EventSink = Callable[[BaseEvent], None]
+WaitingHook = Callable[[frozenset[str]], None]  # the seats the engine is waiting on
+
+
+@dataclass(frozen=True)
+class GameResult:
+    winner: Winner
+    days: int
+    state: GameState
+    events: list[BaseEvent]
+
+
+class _Failure:
+    """What came back from a player when it did not return an Answer normally."""
+
+    def __init__(self, error: str, got: object = None) -> None:
+        self.error, self.got = error, got
+
+
+class _GameOver(Exception):
+    pass
+
+
+class Engine:
+    def __init__(
+        self,
+        rules_: Rules,
+        seed: int,
+        players: Sequence[Player],
+        *,
+        sinks: Sequence[EventSink] = (),
+        on_waiting: WaitingHook | None = None,
+        timeout_s: float | None = None,
+    ) -> None:
+        if len(players) != rules_.players:
+            raise ValueError(f"{len(players)} players for a {rules_.players}-player game")
+        self.rules = rules_
+        self.seed = seed
+        self.rng = random.Random(seed)  # the game's one generator: roles, orders, ties, fallbacks
+        self.names = SEAT_NAMES[: rules_.players]
+        self.players = dict(zip(self.names, players))
+        self.sinks = list(sinks)
+        self.on_waiting = on_waiting
+        self.timeout_s = timeout_s
+        self.state = GameState()
+        self.events: list[BaseEvent] = []
+        self.seen: dict[str, list[BaseEvent]] = {n: [] for n in self.names}
+        self.asked: dict[str, int] = dict.fromkeys(self.names, 0)
+
+    # ---- the only way state changes -------------------------------------------------------
+
+    def emit(self, cls: type[BaseEvent], visible_to: Sequence[str] | None = None,
+             phase: Phase | None = None, day: int | None = None, **fields: Any) -> BaseEvent:
+        event = cls(
+            seq=len(self.events),
+            day=self.state.day if day is None else day,
+            phase=self.state.phase if phase is None else phase,
+            visible_to=None if visible_to is None else tuple(visible_to),
+            **fields,
+        )
+        self.state.apply(event)
+        self.events.append(event)
+        if visible_to is None:
+            for seen in self.seen.values():
+                seen.append(event)
+        else:
+            for name in event.visible_to or ():
+                self.seen[name].append(event)
+        for sink in self.sinks:
+            sink(event)
+        return event
+
+    # ---- the game --------------------------------------------------------------------------
+
+    async def run(self) -> GameResult:
+        self._setup()
+        day, phase = 1, self.rules.first
+        victim: str | None = None
+        had_night = False
+        try:
+            while True:
+                if phase is Phase.NIGHT:
+                    victim = await self._night(day)
+                    had_night = True
+                    phase = Phase.DAY
+                    if self.rules.first is Phase.DAY:
+                        day += 1
+                else:
+                    await self._day(day, victim if had_night else None, had_night)
+                    if day >= self.rules.max_days:
+                        self._end(Winner.DRAW, f"day limit ({self.rules.max_days}) reached")
+                    phase = Phase.NIGHT
+                    if self.rules.first is Phase.NIGHT:
+                        day += 1
+        except _GameOver:
+            pass
+        assert self.state.winner is not None
+        return GameResult(self.state.winner, self.state.day, self.state, self.events)
+
+    def _setup(self) -> None:
+        roles = self.rules.role_list()
+        self.rng.shuffle(roles)
+        dealt = dict(zip(self.names, roles))
+        self.emit(
+            GameStarted, phase=Phase.SETUP, day=0, seed=self.seed, version=__version__,
+            config=self.rules.model_dump(mode="json"),
+            players=[{"name": n, "agent": self.players[n].describe()} for n in self.names],
+        )
+        mafia = [n for n in self.names if dealt[n] is Role.MAFIA]
+        for name in self.names:
+            role = dealt[name]
+            mates = tuple(m for m in mafia if m != name) if role is Role.MAFIA else ()
+            self.emit(RoleAssigned, visible_to=[name], phase=Phase.SETUP, day=0, player=name,
+                      role=role.value, team=role.team, teammates=mates)
+
+    def _end(self, winner: Winner, reason: str) -> None:
+        self.emit(GameOver, phase=Phase.END, winner=winner, reason=reason,
+                  roles={n: self.state.roles[n].value for n in self.names}, days=self.state.day)
+        raise _GameOver
+
+    def _kill(self, name: str, cause: str) -> None:
+        shown = rules.revealed_identity(self.state.roles[name], self.rules.reveal_on_death)
+        self.emit(PlayerDied, player=name, cause=cause, **shown)
+        won = rules.winner(self.state.roles, self.state.alive)
+        if won is Winner.TOWN:
+            self._end(won, "no mafia left alive")
+        if won is Winner.MAFIA:
+            self._end(won, "mafia are as many as everyone else")
+
+    # ---- night -----------------------------------------------------------------------------
+
+    async def _night(self, day: int) -> str | None:
+        self.emit(PhaseStarted, phase=Phase.NIGHT, day=day)
+        st = self.state
+        mafia = st.living_with_role(Role.MAFIA)
+        if len(mafia) > 1:
+            for _ in range(self.rules.night_chat_rounds):
+                for m in self.rng.sample(mafia, len(mafia)):
+                    answer = await self._ask_one(m, DecisionKind.MAFIA_CHAT, ())
+                    text = self._speech(m, answer)
+                    if text:
+                        self.emit(Message, visible_to=mafia, channel=Channel.MAFIA, sender=m,
+                                  text=text)
+        alive = list(st.alive)
+        asks: list[tuple[str, DecisionKind, tuple[Option, ...]]] = []
+        for m in mafia:
+            asks.append((m, DecisionKind.KILL, rules.kill_options(st.roles, alive)))
+        for d in st.living_with_role(Role.DOCTOR):
+            opts = rules.protect_options(d, alive, st.last_protected,
+                                         self.rules.doctor_self_save, self.rules.doctor_repeat_save)
+            asks.append((d, DecisionKind.PROTECT, opts))
+        for det in st.living_with_role(Role.DETECTIVE):
+            asks.append((det, DecisionKind.INVESTIGATE, rules.others(det, alive)))
+        answers = await self._ask_many(asks)
+
+        action_name = {DecisionKind.KILL: "kill", DecisionKind.PROTECT: "protect",
+                       DecisionKind.INVESTIGATE: "investigate"}
+        kills: list[str] = []
+        protected: set[str] = set()
+        investigations: list[tuple[str, str]] = []
+        for (actor, kind, _), answer in zip(asks, answers):
+            target = str(answer.choice)
+            seen_by = mafia if kind is DecisionKind.KILL else [actor]
+            self.emit(NightAction, visible_to=seen_by, actor=actor, action=action_name[kind],
+                      target=target)
+            if kind is DecisionKind.KILL:
+                kills.append(target)
+            elif kind is DecisionKind.PROTECT:
+                protected.add(target)
+            else:
+                investigations.append((actor, target))
+        counted = rules.tally(kills)
+        target = rules.break_tie(counted, "random", self.rng)
+        self.emit(KillDecided, visible_to=mafia, target=target, tally=counted.counts,
+                  tie=counted.tie)
+        for det, who in investigations:
+            result = rules.investigation_result(st.roles[who], self.rules.detective_learns)
+            self.emit(InvestigationResult, visible_to=[det], detective=det, target=who,
+                      result=result)
+        return rules.resolve_night(target, protected)
+
+    # ---- day -------------------------------------------------------------------------------
+
+    async def _day(self, day: int, victim: str | None, after_night: bool) -> None:
+        self.emit(PhaseStarted, phase=Phase.DAY, day=day)
+        if after_night:
+            if victim is None:
+                self.emit(NobodyDied)
+            else:
+                self._kill(victim, "night")
+        for _ in range(self.rules.discussion_rounds):
+            await self._discussion_moment()
+        await self._vote()
+
+    def _day_options(self, player: str) -> tuple[Option, ...]:
+        st, r = self.state, self.rules
+        options: list[Option] = [WAIT]
+        cap = r.max_public_messages_per_day
+        if cap is None or st.public_messages_today < cap:
+            options.append(SAY)
+        if st.dms_sent_today[player] < r.dm_limit_per_day:
+            options.extend(DayAction("dm", p) for p in rules.others(player, st.alive))
+        return tuple(options)
+
+    async def _discussion_moment(self) -> None:
+        """Every living player decides at once; results are committed in a seeded order, so
+        the outcome never depends on which player finished thinking first."""
+        st = self.state
+        alive = list(st.alive)
+        order = self.rng.sample(alive, len(alive))
+        asks = [(p, DecisionKind.DAY_ACTION, self._day_options(p)) for p in alive]
+        answers = dict(zip(alive, await self._ask_many(asks)))
+        cap = self.rules.max_public_messages_per_day
+        for p in order:
+            answer = answers[p]
+            action = answer.choice
+            text = self._speech(p, answer)
+            if not isinstance(action, DayAction) or action.action == "wait" or not text:
+                continue
+            if action.action == "say":
+                if cap is not None and st.public_messages_today >= cap:
+                    continue  # the cap was reached earlier in this same moment
+                self.emit(Message, channel=Channel.PUBLIC, sender=p, text=text)
+            else:
+                self.emit(Message, visible_to=[p, action.to], channel=Channel.DM, sender=p,
+                          recipient=action.to, text=text)
+
+    async def _vote(self) -> None:
+        st = self.state
+        alive = list(st.alive)
+
+        def options(voter: str) -> tuple[Option, ...]:
+            opts: tuple[Option, ...] = rules.others(voter, st.alive)
+            return opts + (ABSTAIN,) if self.rules.allow_abstain else opts
+
+        votes: list[str | None] = []
+        if self.rules.vote_reveal == "sequential":
+            for voter in self.rng.sample(alive, len(alive)):
+                answer = await self._ask_one(voter, DecisionKind.VOTE, options(voter))
+                votes.append(self._cast(voter, answer))
+        else:
+            asks = [(v, DecisionKind.VOTE, options(v)) for v in alive]
+            for voter, answer in zip(alive, await self._ask_many(asks)):
+                votes.append(self._cast(voter, answer))
+        counted = rules.tally(votes)
+        out = rules.break_tie(counted, self.rules.tie_policy, self.rng)
+        self.emit(VoteResult, tally=counted.counts, eliminated=out, tie=counted.tie)
+        if out is None:
+            return
+        if self.rules.last_words:
+            answer = await self._ask_one(out, DecisionKind.LAST_WORDS, ())
+            text = self._speech(out, answer)
+            if text:
+                self.emit(LastWords, player=out, text=text)
+        self._kill(out, "vote")
+
+    def _cast(self, voter: str, answer: Answer) -> str | None:
+        target = None if answer.choice == ABSTAIN else str(answer.choice)
+        self.emit(VoteCast, voter=voter, target=target)
+        return target
+
+    # ---- asking players --------------------------------------------------------------------
+
+    def _request(self, player: str, kind: DecisionKind, options: tuple[Option, ...]) -> Request:
+        index = self.asked[player]
+        self.asked[player] = index + 1
+        return Request(kind=kind, player=player, options=options,
+                       observation=observe(self.state, player, self.seen[player]),
+                       max_chars=self.rules.max_message_chars, index=index)
+
+    async def _collect(self, request: Request) -> Answer | _Failure:
+        """Await one player; never raises (exceptions and timeouts become a _Failure)."""
+        try:
+            coro = self.players[request.player].act(request)
+            answer = await asyncio.wait_for(coro, self.timeout_s)
+        except asyncio.TimeoutError:
+            return _Failure(f"no answer within {self.timeout_s} s")
+        except Exception as exc:  # a player may fail in any way; the game goes on
+            return _Failure(f"player raised {type(exc).__name__}: {exc}")
+        if not isinstance(answer, Answer):
+            return _Failure("not an Answer", answer)
+        return answer
+
+    async def _ask_one(self, player: str, kind: DecisionKind,
+                       options: tuple[Option, ...]) -> Answer:
+        return (await self._ask_many([(player, kind, options)]))[0]
+
+    async def _ask_many(
+        self, asks: Sequence[tuple[str, DecisionKind, tuple[Option, ...]]]
+    ) -> list[Answer]:
+        """Ask several players at once (all see the same state), then validate the answers in
+        the order asked, so events and fallback draws do not depend on timing."""
+        requests = [self._request(p, kind, opts) for p, kind, opts in asks]
+        if not requests:
+            return []
+        self._waiting(frozenset(r.player for r in requests))
+        outcomes = await asyncio.gather(*(self._collect(r) for r in requests))
+        self._waiting(frozenset())
+        return [self._settle(r, o) for r, o in zip(requests, outcomes)]
+
+    def _waiting(self, who: frozenset[str]) -> None:
+        if self.on_waiting is not None:
+            self.on_waiting(who)
+
+    def _settle(self, request: Request, outcome: Answer | _Failure) -> Answer:
+        """Log model calls, check the answer against the legal options, fall back if needed."""
+        p = request.player
+        if isinstance(outcome, Answer):
+            for call in outcome.calls:
+                self.emit(ModelCall, visible_to=[p], player=p, decision=request.kind.value,
+                          purpose=call.purpose, prompt_tokens=call.prompt_tokens,
+                          reused_tokens=call.reused_tokens,
+                          generated_tokens=call.generated_tokens, latency_ms=call.latency_ms,
+                          prompt=call.prompt)
+            problem = self._problem(request, outcome)
+            if problem is None:
+                return outcome
+            failure = _Failure(problem, outcome)
+        else:
+            failure = outcome
+        fallback = self._fallback(request)
+        got = "" if failure.got is None else repr(failure.got)
+        self.emit(InvalidAction, visible_to=[p], player=p, decision=request.kind.value,
+                  got=got[:200], error=failure.error,
+                  fallback=None if fallback.choice is None else str(fallback.choice))
+        return fallback
+
+    @staticmethod
+    def _problem(request: Request, answer: Answer) -> str | None:
+        if not isinstance(answer.text, str):
+            return f"text is {type(answer.text).__name__}, not str"
+        if request.options:
+            if answer.choice not in request.options:
+                return f"{answer.choice!r} is not a legal option"
+        elif answer.choice is not None:
+            return "a choice was given where only speech was asked for"
+        return None
+
+    def _fallback(self, request: Request) -> Answer:
+        if not request.options:
+            return Answer()  # silence
+        if request.kind is DecisionKind.DAY_ACTION:
+            return Answer(WAIT)
+        legal = [o for o in request.options if o != ABSTAIN]
+        return Answer(self.rng.choice(legal))
+
+    def _speech(self, player: str, answer: Answer) -> str:
+        return clean_speech(answer.text, player, self.names, self.rules.max_message_chars)
+
+
+async def play(rules_: Rules, seed: int, players: Sequence[Player], **kwargs: Any) -> GameResult:
+    return await Engine(rules_, seed, players, **kwargs).run()
+
+
