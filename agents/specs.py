@@ -44,6 +44,7 @@ def build_players(
         if spec == "random":
             players.append(RandomPlayer(seed, seat))
         else:
+            assert factory is not None
             players.append(factory(spec, seat, seed))
     return players
 

@@ -1,0 +1,141 @@
+"""A player whose every decision comes from a language model behind a Backend.
+
+Choices (vote, kill, protect, investigate, speak-or-wait, whom to DM) are picked among the
+legal options by the backend's `choose`, so they are legal by construction; speech is free
+text with a token limit and a newline stop, cleaned by the engine before it enters the game.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from mafia.decisions import Answer, CallInfo, DayAction, Option, Request
+from mafia.enums import DecisionKind
+from mafia.errors import MafiaError
+
+from agents.backends.base import Backend
+from agents.prompting import PromptBook, SeatPrompt, option_label
+from agents.registry import ResolvedModel, resolve
+from agents.specs import ModelOptions
+
+CHOICE_TEMPERATURE = 1.0  # sample choices in proportion to the model's own probabilities
+SPEECH_TEMPERATURE = 0.8
+SPEECH_STOP = ("\n",)
+
+
+def call_seed(game_seed: int, seat: int, call: int) -> int:
+    """The sampling seed of one model call: a function of game seed, seat and call index."""
+    digest = hashlib.sha256(f"{game_seed}:{seat}:{call}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+class LLMPlayer:
+    def __init__(self, backend: Backend, *, seed: int, seat: int, style: str,
+                 max_tokens: int = 40, log_prompts: bool = False,
+                 book: PromptBook | None = None, spec: str = "") -> None:
+        self.backend = backend
+        self.seed = seed
+        self.seat = seat
+        self.style = style
+        self.max_tokens = max_tokens
+        self.log_prompts = log_prompts
+        self.spec = spec
+        self.calls = 0
+        # Leave room for the answer; the prompt is shortened deliberately beyond this.
+        budget = max(256, backend.n_ctx - max_tokens - 16)
+        self.prompt = SeatPrompt(book or PromptBook(), style=style,
+                                 chat_template=backend.chat_template,
+                                 count_tokens=backend.count_tokens, budget_tokens=budget)
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "llm", "spec": self.spec, "prompt_style": self.style,
+                **self.backend.describe()}
+
+    def _next_seed(self) -> int:
+        seed = call_seed(self.seed, self.seat, self.calls)
+        self.calls += 1
+        return seed
+
+    async def act(self, request: Request) -> Answer:
+        calls: list[CallInfo] = []
+        choice: Option | None = None
+        if request.options:
+            choice = await self._choose(request, calls)
+        text = ""
+        if request.kind in (DecisionKind.MAFIA_CHAT, DecisionKind.LAST_WORDS):
+            text = await self._speak(request, request.kind.value, None, calls)
+        elif isinstance(choice, DayAction) and choice.action != "wait":
+            text = await self._speak(request, "speak", choice.to, calls)
+        return Answer(choice, text, tuple(calls))
+
+    async def _choose(self, request: Request, calls: list[CallInfo]) -> Option | None:
+        prompt = self.prompt.build(request.observation, request.kind.value)
+        labels = [option_label(o) for o in request.options]
+        result = await self.backend.choose(prompt, labels, seed=self._next_seed(),
+                                           temperature=CHOICE_TEMPERATURE)
+        calls.append(CallInfo("choice", result.prompt_tokens, result.reused_tokens,
+                              result.generated_tokens, result.latency_ms,
+                              prompt if self.log_prompts else None))
+        if 0 <= result.index < len(request.options):
+            return request.options[result.index]
+        return None  # refused by the engine as an invalid action, with a seeded fallback
+
+    async def _speak(self, request: Request, kind: str, to: str | None,
+                     calls: list[CallInfo]) -> str:
+        prompt = self.prompt.build(request.observation, kind, say_to=to)
+        out = await self.backend.complete(prompt, seed=self._next_seed(),
+                                          max_tokens=self.max_tokens, stop=SPEECH_STOP,
+                                          temperature=SPEECH_TEMPERATURE)
+        calls.append(CallInfo("text", out.prompt_tokens, out.reused_tokens,
+                              out.generated_tokens, out.latency_ms,
+                              prompt if self.log_prompts else None))
+        return out.text
+
+
+def prompt_style(requested: str, chat_template: str | None) -> str:
+    """'auto' picks chat when the GGUF has a chat template, plain completion otherwise."""
+    if requested == "chat" and not chat_template:
+        raise MafiaError("--prompt-style chat: this model's GGUF has no chat template")
+    if requested == "auto":
+        return "chat" if chat_template else "completion"
+    return requested
+
+
+class LLMPlayerFactory:
+    """Resolves each model spec once and builds one backend per seat."""
+
+    def __init__(self, specs: Sequence[str], options: ModelOptions) -> None:
+        self.options = options
+        self.book = PromptBook()
+        self.models: dict[str, ResolvedModel | None] = {}
+        for spec in dict.fromkeys(specs):
+            self.models[spec] = self._resolve(spec)
+
+    def _resolve(self, spec: str) -> ResolvedModel | None:
+        if self.options.endpoint is None:
+            return resolve(spec)
+        try:  # with an endpoint, a local copy only adds details to the header
+            return resolve(spec)
+        except MafiaError:
+            return None
+
+    def __call__(self, spec: str, seat: int, seed: int) -> LLMPlayer:
+        backend = self._backend(spec)
+        style = prompt_style(self.options.prompt_style, backend.chat_template)
+        return LLMPlayer(backend, seed=seed, seat=seat, style=style,
+                         max_tokens=self.options.max_tokens,
+                         log_prompts=self.options.log_prompts, book=self.book, spec=spec)
+
+    def _backend(self, spec: str) -> Backend:
+        model = self.models[spec]
+        if self.options.endpoint is not None:
+            from agents.backends.http_backend import HttpBackend
+
+            return HttpBackend(self.options.endpoint, spec, model, n_ctx=self.options.ctx)
+        from agents.backends.llama_cpp_backend import LlamaCppBackend
+
+        assert model is not None
+        return LlamaCppBackend(model, n_ctx=self.options.ctx, n_threads=self.options.threads,
+                               n_gpu_layers=self.options.gpu_layers)

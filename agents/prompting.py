@@ -1,0 +1,163 @@
+"""Building each seat's prompt from its observation, with the templates in prompts/.
+
+Layout, so llama.cpp can reuse the cached prefix of a seat's previous call:
+    header (rules, identity)      fixed for the whole game
+    game log                      grows at the end only
+    state block + question        the only part that changes every call
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from mafia.decisions import ABSTAIN, DayAction, Option
+from mafia.events import BaseEvent
+from mafia.observation import Observation
+
+# Chat-template markers a player could type to break out of its turn; shown defused.
+_MARKERS = ("<|", "|>", "<start_of_turn>", "<end_of_turn>", "<bos>", "<eos>", "</s>", "<s>")
+# Event kinds kept when older days are summarised to fit the context window.
+_ESSENTIAL = frozenset({"phase_started", "player_died", "nobody_died", "vote_result",
+                        "investigation_result", "kill_decided"})
+
+
+def _defuse(text: str) -> str:
+    for marker in _MARKERS:
+        text = text.replace(marker, marker.replace("<", "‹").replace(">", "›"))
+    return text
+
+
+class PromptBook:
+    """The templates, loaded once."""
+
+    def __init__(self) -> None:
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(files("prompts"))),
+                                 autoescape=False, keep_trailing_newline=False,
+                                 undefined=jinja2.StrictUndefined)
+        self.header = env.get_template("header.j2")
+        self.identity = env.get_template("identity.j2")
+        self.event = env.get_template("event.j2")
+        self.state = env.get_template("state.j2")
+        self.decision = env.get_template("decision.j2")
+        self.chat_user = env.get_template("chat_user.j2")
+        self.instruction = env.get_template("instructions.j2")
+
+
+@dataclass
+class _Line:
+    day: int
+    essential: bool
+    text: str
+
+
+def option_label(option: Option) -> str:
+    """How an option is written after the question (leading space: it follows a colon)."""
+    if option == ABSTAIN:
+        return " nobody"
+    if isinstance(option, DayAction):
+        return {"wait": " wait", "say": " speak"}.get(option.action, f" dm {option.to}")
+    return f" {option}"
+
+
+class SeatPrompt:
+    """One seat's growing prompt. Not shared between seats."""
+
+    def __init__(
+        self,
+        book: PromptBook,
+        *,
+        style: str,
+        chat_template: str | None,
+        count_tokens: Callable[[str], int],
+        budget_tokens: int,
+    ) -> None:
+        self.book = book
+        self.style = style
+        self.chat = _compile_chat_template(chat_template) if style == "chat" else None
+        self.count_tokens = count_tokens
+        self.budget = budget_tokens
+        self.lines: list[_Line] = []
+        self.seen = 0  # observation events already turned into lines
+        self.header: str | None = None
+        self.summarised_before = 0  # chatter of days before this is left out
+        self.dropped = 0  # oldest essential lines dropped as a last resort
+
+    def _absorb(self, obs: Observation) -> None:
+        if self.header is None:
+            identity = self.book.identity.render(role=obs.role.value, teammates=obs.teammates)
+            counts = _role_counts(obs.events)
+            self.header = self.book.header.render(seats=obs.seats, me=obs.player,
+                                                  identity=identity, counts=counts)
+        for event in obs.events[self.seen:]:
+            text = self.book.event.render(e=_view(event)).strip()
+            if text:
+                self.lines.append(_Line(event.day, event.kind in _ESSENTIAL, _defuse(text)))
+        self.seen = len(obs.events)
+
+    def _log(self) -> str:
+        kept = [ln.text for ln in self.lines
+                if ln.essential or ln.day >= self.summarised_before]
+        return "\n".join(kept[self.dropped:])
+
+    def build(self, obs: Observation, kind: str, say_to: str | None = None) -> str:
+        """The full prompt for one decision, shortened deliberately if it would not fit."""
+        self._absorb(obs)
+        prompt = self._render(obs, kind, say_to)
+        while self.count_tokens(prompt) > self.budget:
+            if self.summarised_before <= obs.day:
+                self.summarised_before += 1  # summarise one more old day
+            elif self.dropped < len(self.lines):
+                self.dropped += max(1, len(self.lines) // 10)
+            else:
+                break
+            prompt = self._render(obs, kind, say_to)
+        return prompt
+
+    def _render(self, obs: Observation, kind: str, say_to: str | None) -> str:
+        known = dict(obs.revealed())
+        known.update(obs.investigations())
+        known.update({m: "mafia" for m in obs.teammates})
+        state = self.book.state.render(phase=obs.phase.value, day=obs.day, alive=obs.alive,
+                                       me=obs.player, role=obs.role.value,
+                                       teammates=obs.teammates, known=known)
+        question = self.book.decision.render(kind=kind, me=obs.player, say_to=say_to)
+        log = self._log()
+        if self.chat is None:
+            return f"{self.header}\n\n{log}\n{state}\n{question}"
+        user = self.book.chat_user.render(log=log, state=state,
+                                          instruction=self.book.instruction.render(kind=kind))
+        messages = [{"role": "system", "content": self.header},
+                    {"role": "user", "content": user}]
+        return self.chat.render(messages=messages, add_generation_prompt=True,
+                                bos_token="", eos_token="") + question
+
+
+def _view(event: BaseEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in type(event).model_fields}
+
+
+def _role_counts(events: tuple[BaseEvent, ...]) -> str:
+    for e in events:
+        if e.kind == "game_started":
+            roles = getattr(e, "config")["roles"]
+            parts = [f"{n} {r if n == 1 else r + 's'}" for r, n in roles.items() if n]
+            return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+    return "some mafia"
+
+
+def _compile_chat_template(source: str | None) -> jinja2.Template:
+    if not source:
+        raise ValueError("chat prompt style needs a model with a chat template")
+
+    def raise_exception(message: str) -> None:
+        raise jinja2.TemplateError(message)
+
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    env.globals["raise_exception"] = raise_exception
+    return env.from_string(source)
