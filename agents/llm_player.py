@@ -112,6 +112,10 @@ class LLMPlayerFactory:
         self.models: dict[str, ResolvedModel | None] = {}
         for spec in dict.fromkeys(specs):
             self.models[spec] = self._resolve(spec)
+        if options.endpoint is not None:
+            from agents.backends.http_backend import check_endpoint
+
+            check_endpoint(options.endpoint)
 
     def _resolve(self, spec: str) -> ResolvedModel | None:
         if self.options.endpoint is None:

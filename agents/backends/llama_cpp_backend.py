@@ -9,6 +9,7 @@ the same cores (each call already uses every thread it is given).
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -42,6 +43,8 @@ class LlamaCppBackend:
                  n_gpu_layers: int = 0) -> None:
         self.model = model
         self.chat_template = model.chat_template
+        # llama-cpp-python defaults to half the cores; one call at a time should use them all.
+        n_threads = n_threads or os.cpu_count() or 1
         self.llm = load_llama(model_path=str(model.path), n_ctx=n_ctx, n_threads=n_threads,
                          n_threads_batch=n_threads, n_gpu_layers=n_gpu_layers, seed=0,
                          verbose=False)

@@ -1,17 +1,102 @@
-"""`mafia bench`: timing and token accounting over a few seeded model games."""
+"""`mafia bench`: play K seeded games with one model and report speed, tokens and memory."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import statistics
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from mafia.bench import GameFigures, PeakPss, figures, timed
+from mafia.cli.common import (
+    add_model_options, add_rules_options, model_options, non_negative_int, positive_int,
+    rules_from_args,
+)
+from mafia.cli.play import play_game
+
+from agents.specs import build_players, parse_specs
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bench", help="benchmark model games",
-                       description="Play K seeded games with one model and report speed.")
+    p = sub.add_parser("bench", help="benchmark model games (time, tokens, memory)",
+                       description="Play K seeded games and report wall time, model time, "
+                                   "engine overhead, tokens and peak memory (PSS).")
+    p.add_argument("--agents", default="gemma3-270m", metavar="SPEC,...",
+                   help="player specs (default gemma3-270m)")
+    p.add_argument("--games", type=positive_int, default=3, help="games to play (default 3)")
+    p.add_argument("--seed", type=non_negative_int, default=0,
+                   help="seed of the first game; game i uses seed+i (default 0)")
+    add_rules_options(p)
+    p.add_argument("--out", metavar="DIR", help="keep the transcripts in DIR")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    add_model_options(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from mafia.errors import MafiaError
+    rules = rules_from_args(args)
+    specs = parse_specs(args.agents)
+    console = Console(highlight=False, stderr=args.json)
+    out_dir = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="mafia-bench-"))
+    games: list[GameFigures] = []
+    with PeakPss() as pss:
+        for i in range(args.games):
+            seed = args.seed + i
+            with console.status(f"game {i + 1}/{args.games} (seed {seed})", spinner="dots"):
+                players, load_s = timed(lambda: build_players(specs, rules.players, seed,
+                                                              model_options(args)))
+                result, wall_s = timed(lambda: play_game(rules, seed, players,
+                                                         out_dir / f"seed{seed}.jsonl"))
+            games.append(figures(seed, result.winner.value, result.days, result.events,
+                                 wall_s, load_s, pss.peak))
+            del players
+            console.print(f"game {i + 1}/{args.games}: seed {seed}, {result.winner.value}, "
+                          f"{wall_s:.1f} s")
+    if args.json:
+        print(json.dumps({"agents": specs, "players": rules.players,
+                          "games": [asdict(g) | {"evaluated_tokens": g.evaluated_tokens}
+                                    for g in games],
+                          "median_wall_s": statistics.median(g.wall_s for g in games),
+                          "peak_pss_mib": pss.peak / 2**20}, indent=1))
+    else:
+        console.print(table(games, specs, rules.players))
+        console.print(f"peak PSS {pss.peak / 2**20:.0f} MiB · transcripts in {out_dir}")
+    return 0
 
-    raise MafiaError("mafia bench is not built yet (issue [2/5])")
+
+def table(games: list[GameFigures], specs: list[str], players: int) -> Table:
+    t = Table(title=f"mafia bench: {','.join(specs)}, {players} players")
+    for col in ("seed", "winner", "days", "wall s", "model s", "engine s", "calls",
+                "prompt tok", "evaluated", "reused", "generated", "gen tok/s", "invalid",
+                "PSS MiB"):
+        t.add_column(col, justify="right")
+    for g in games:
+        t.add_row(*_cells(g))
+    if len(games) > 1:
+        total = GameFigures(
+            seed=-1, winner="", days=sum(g.days for g in games),
+            wall_s=sum(g.wall_s for g in games), load_s=sum(g.load_s for g in games),
+            model_s=sum(g.model_s for g in games), calls=sum(g.calls for g in games),
+            prompt_tokens=sum(g.prompt_tokens for g in games),
+            reused_tokens=sum(g.reused_tokens for g in games),
+            generated_tokens=sum(g.generated_tokens for g in games),
+            invalid_actions=sum(g.invalid_actions for g in games),
+            decisions=sum(g.decisions for g in games),
+            peak_pss_mib=max(g.peak_pss_mib for g in games))
+        cells = _cells(total)
+        cells[0], cells[1] = "total", f"median {statistics.median(g.wall_s for g in games):.1f}s"
+        t.add_row(*cells, style="bold")
+    return t
+
+
+def _cells(g: GameFigures) -> list[str]:
+    return [str(g.seed), g.winner, str(g.days), f"{g.wall_s:.1f}", f"{g.model_s:.1f}",
+            f"{g.overhead_s:.1f}", str(g.calls), str(g.prompt_tokens),
+            str(g.evaluated_tokens), str(g.reused_tokens), str(g.generated_tokens),
+            f"{g.gen_tok_s:.0f}", f"{g.invalid_actions}/{g.decisions}",
+            f"{g.peak_pss_mib:.0f}"]

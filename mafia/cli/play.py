@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import secrets
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -16,7 +17,8 @@ from mafia.errors import MafiaError
 from mafia.render import THEME, Renderer, View
 from mafia.transcript import TranscriptWriter
 
-from agents.specs import ModelOptions, build_players, parse_specs
+from agents.base import Player
+from agents.specs import build_players, parse_specs
 from mafia.cli.common import (
     add_model_options, add_rules_options, model_options, non_negative_int, rules_from_args,
 )
@@ -51,8 +53,10 @@ def run(args: argparse.Namespace) -> int:
     view = make_view(args, rules)
     out = Path(args.out) if args.out else default_out(seed)
     console = Console(theme=THEME, highlight=False)
-    result = play_game(rules, seed, specs, model_options(args), out,
-                       console=None if args.quiet else console, view=view, timeout_s=args.timeout)
+    with console.status("loading players", spinner="dots"):
+        players = build_players(specs, rules.players, seed, model_options(args))
+    result = play_game(rules, seed, players, out, console=None if args.quiet else console,
+                       view=view, timeout_s=args.timeout)
     word = "draw" if result.winner.value == "draw" else f"{result.winner.value} wins"
     console.print(f"{word} after {result.days} day(s) · seed {seed} · transcript: {out}",
                   soft_wrap=True)
@@ -76,16 +80,14 @@ def default_out(seed: int) -> Path:
 def play_game(
     rules: Rules,
     seed: int,
-    specs: list[str],
-    options: ModelOptions,
+    players: Sequence[Player],
     out: Path,
     *,
     console: Console | None = None,
     view: View = View(),
     timeout_s: float | None = None,
 ) -> GameResult:
-    """Build the players, play one game with a transcript, optionally render it live."""
-    players = build_players(specs, rules.players, seed, options)
+    """Play one game with a transcript, optionally rendering it live."""
     with TranscriptWriter(out) as writer:
         sinks = [writer]
         if console is None:
