@@ -11,7 +11,7 @@ from typing import Any
 
 from mafia import __version__, rules
 from mafia.config import SEAT_NAMES, Rules
-from mafia.decisions import ABSTAIN, SAY, WAIT, Answer, DayAction, Option, Request
+from mafia.decisions import ABSTAIN, SAY, WAIT, Answer, CallInfo, DayAction, Option, Request
 from mafia.enums import Channel, DecisionKind, Phase, Role, Winner
 from mafia.events import (
     BaseEvent, GameOver, GameStarted, InvalidAction, InvestigationResult, KillDecided,
@@ -172,7 +172,7 @@ class Engine:
         for m in mafia:
             asks.append((m, DecisionKind.KILL, rules.kill_options(st.roles, alive)))
         for d in st.living_with_role(Role.DOCTOR):
-            opts = rules.protect_options(d, alive, st.last_protected,
+            opts = rules.protect_options(d, alive, st.last_protected.get(d),
                                          self.rules.doctor_self_save, self.rules.doctor_repeat_save)
             asks.append((d, DecisionKind.PROTECT, opts))
         for det in st.living_with_role(Role.DETECTIVE):
@@ -332,13 +332,14 @@ class Engine:
         """Log model calls, check the answer against the legal options, fall back if needed."""
         p = request.player
         if isinstance(outcome, Answer):
-            for call in outcome.calls:
+            problem = _calls_problem(outcome.calls)
+            for call in outcome.calls if problem is None else ():
                 self.emit(ModelCall, visible_to=[p], player=p, decision=request.kind.value,
                           purpose=call.purpose, prompt_tokens=call.prompt_tokens,
                           reused_tokens=call.reused_tokens,
                           generated_tokens=call.generated_tokens, latency_ms=call.latency_ms,
                           prompt=call.prompt)
-            problem = self._problem(request, outcome)
+            problem = problem or self._problem(request, outcome)
             if problem is None:
                 return outcome
             failure = _Failure(problem, outcome)
@@ -347,7 +348,7 @@ class Engine:
         fallback = self._fallback(request)
         got = "" if failure.got is None else repr(failure.got)
         self.emit(InvalidAction, visible_to=[p], player=p, decision=request.kind.value,
-                  got=got[:200], error=failure.error,
+                  got=_printable(got, 200), error=_printable(failure.error, 300),
                   fallback=None if fallback.choice is None else str(fallback.choice))
         return fallback
 
@@ -372,6 +373,29 @@ class Engine:
 
     def _speech(self, player: str, answer: Answer) -> str:
         return clean_speech(answer.text, player, self.names, self.rules.max_message_chars)
+
+
+def _calls_problem(calls: object) -> str | None:
+    """Model-call accounting must be well-formed before it goes into the transcript."""
+    if not isinstance(calls, (tuple, list)):
+        return "calls is not a sequence of CallInfo"
+    for call in calls:
+        if not isinstance(call, CallInfo) or call.purpose not in ("choice", "text"):
+            return "malformed model-call accounting"
+        counts = (call.prompt_tokens, call.reused_tokens, call.generated_tokens)
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
+            return "malformed model-call accounting"
+        if not isinstance(call.latency_ms, (int, float)) or not (
+            call.prompt is None or isinstance(call.prompt, str)
+        ):
+            return "malformed model-call accounting"
+    return None
+
+
+def _printable(text: str, limit: int) -> str:
+    """Cut, and make safe to write as UTF-8 (lone surrogates become escapes)."""
+    text = text[:limit]
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 async def play(rules_: Rules, seed: int, players: Sequence[Player], **kwargs: Any) -> GameResult:

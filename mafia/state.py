@@ -21,7 +21,7 @@ class GameState:
     alive: list[str] = field(default_factory=list)  # seat order
     day: int = 0
     phase: Phase = Phase.SETUP
-    last_protected: str | None = None
+    last_protected: dict[str, str] = field(default_factory=dict)  # doctor -> last target
     public_messages_today: int = 0
     dms_sent_today: Counter[str] = field(default_factory=Counter)
     deaths: list[tuple[str, str, int]] = field(default_factory=list)  # (name, cause, day)
@@ -48,7 +48,7 @@ class GameState:
             elif event.channel is Channel.DM:
                 self.dms_sent_today[event.sender] += 1
         elif isinstance(event, NightAction) and event.action == "protect":
-            self.last_protected = event.target
+            self.last_protected[event.actor] = event.target
         elif isinstance(event, PlayerDied):
             self.alive.remove(event.player)
             self.deaths.append((event.player, event.cause, event.day))

@@ -29,13 +29,21 @@ class TranscriptWriter:
             raise MafiaError(f"cannot write transcript {self.path}: {reason}") from None
 
     def __call__(self, event: BaseEvent) -> None:
-        self._file.write(event.model_dump_json())
-        self._file.write("\n")
-        if self.flush_each:
-            self._file.flush()
+        try:
+            self._file.write(event.model_dump_json() + "\n")
+            if self.flush_each:
+                self._file.flush()
+        except OSError as exc:
+            raise self._error(exc) from None
 
     def close(self) -> None:
-        self._file.close()
+        try:
+            self._file.close()
+        except OSError as exc:
+            raise self._error(exc) from None
+
+    def _error(self, exc: OSError) -> MafiaError:
+        return MafiaError(f"cannot write transcript {self.path}: {exc.strerror or exc}")
 
     def __enter__(self) -> "TranscriptWriter":
         return self

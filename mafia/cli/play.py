@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
                        view=view, timeout_s=args.timeout)
     word = "draw" if result.winner.value == "draw" else f"{result.winner.value} wins"
     console.print(f"{word} after {result.days} day(s) · seed {seed} · transcript: {out}",
-                  soft_wrap=True)
+                  soft_wrap=True, markup=False)
     return 0
 
 

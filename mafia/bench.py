@@ -1,0 +1,97 @@
+"""Benchmark figures for model games: time, tokens and memory, read from the events."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from mafia.events import BaseEvent, InvalidAction, ModelCall
+
+
+def pss_bytes() -> int | None:
+    """Proportional set size of this process (shared model pages counted fairly)."""
+    try:
+        for line in Path("/proc/self/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+class PeakPss:
+    """Samples PSS in a background thread; `peak` is the largest value seen."""
+
+    def __init__(self, interval_s: float = 0.25) -> None:
+        self.interval_s = interval_s
+        self.peak = pss_bytes() or 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.peak = max(self.peak, pss_bytes() or 0)
+
+    def __enter__(self) -> "PeakPss":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, pss_bytes() or 0)
+
+
+@dataclass
+class GameFigures:
+    seed: int
+    winner: str
+    days: int
+    wall_s: float
+    load_s: float
+    model_s: float
+    calls: int
+    prompt_tokens: int
+    reused_tokens: int
+    generated_tokens: int
+    invalid_actions: int
+    decisions: int
+    peak_pss_mib: float
+
+    @property
+    def evaluated_tokens(self) -> int:
+        return self.prompt_tokens - self.reused_tokens
+
+    @property
+    def overhead_s(self) -> float:
+        return self.wall_s - self.model_s
+
+    @property
+    def gen_tok_s(self) -> float:
+        return self.generated_tokens / self.model_s if self.model_s else 0.0
+
+
+def figures(seed: int, winner: str, days: int, events: Iterable[BaseEvent], wall_s: float,
+            load_s: float, peak_pss: int) -> GameFigures:
+    calls = [e for e in events if isinstance(e, ModelCall)]
+    events = list(events)
+    decisions = sum(1 for c in calls if c.purpose == "choice") + sum(
+        1 for e in events if isinstance(e, InvalidAction))
+    return GameFigures(
+        seed=seed, winner=winner, days=days, wall_s=wall_s, load_s=load_s,
+        model_s=sum(c.latency_ms for c in calls) / 1000, calls=len(calls),
+        prompt_tokens=sum(c.prompt_tokens for c in calls),
+        reused_tokens=sum(c.reused_tokens for c in calls),
+        generated_tokens=sum(c.generated_tokens for c in calls),
+        invalid_actions=sum(1 for e in events if isinstance(e, InvalidAction)),
+        decisions=decisions, peak_pss_mib=peak_pss / 2**20,
+    )
+
+
+def timed(fn):  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - start
