@@ -21,6 +21,8 @@ FILE_TYPES = {
 }
 _SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?",
             10: "<Q", 11: "<q", 12: "<d"}
+_MAX_STRING = 1 << 26  # 64 MiB: far above any real chat template
+_MAX_ARRAY = 1 << 28  # far above any real vocabulary
 _WANTED = ("general.name", "general.architecture", "general.file_type",
            "tokenizer.chat_template")
 
@@ -47,7 +49,12 @@ def _read(f: BinaryIO, fmt: str) -> object:
 
 def _string(f: BinaryIO) -> str:
     n = int(_read(f, "<Q"))  # type: ignore[arg-type]
-    return f.read(n).decode("utf-8", errors="replace")
+    if n > _MAX_STRING:
+        raise GGUFError(f"metadata string of {n} bytes")
+    data = f.read(n)
+    if len(data) != n:
+        raise GGUFError("file ends inside the metadata header")
+    return data.decode("utf-8", errors="replace")
 
 
 def _value(f: BinaryIO, vtype: int, keep: bool) -> object:
@@ -58,6 +65,8 @@ def _value(f: BinaryIO, vtype: int, keep: bool) -> object:
     if vtype == 9:
         item_type = int(_read(f, "<I"))  # type: ignore[arg-type]
         count = int(_read(f, "<Q"))  # type: ignore[arg-type]
+        if count > _MAX_ARRAY:
+            raise GGUFError(f"metadata array of {count} items")
         if item_type in _SCALARS:  # skip fixed-size arrays without decoding them
             f.seek(struct.calcsize(_SCALARS[item_type]) * count, 1)
         else:
@@ -84,10 +93,15 @@ def read_gguf_info(path: str | Path) -> GGUFInfo:
             if key in _WANTED:
                 found[key] = value
     ftype = found.get("general.file_type")
+    quantization = None
+    if ftype is not None:
+        if not isinstance(ftype, int) or isinstance(ftype, bool):
+            raise GGUFError(f"general.file_type is {type(ftype).__name__}, not an integer")
+        quantization = FILE_TYPES.get(ftype, f"type {ftype}")
     return GGUFInfo(
         name=_opt_str(found.get("general.name")),
         architecture=_opt_str(found.get("general.architecture")),
-        quantization=FILE_TYPES.get(int(ftype), str(ftype)) if ftype is not None else None,  # type: ignore[call-overload]
+        quantization=quantization,
         chat_template=_opt_str(found.get("tokenizer.chat_template")),
     )
 

@@ -85,8 +85,11 @@ class SeatPrompt:
         self.lines: list[_Line] = []
         self.seen = 0  # observation events already turned into lines
         self.header: str | None = None
-        self.summarised_before = 0  # chatter of days before this is left out
-        self.dropped = 0  # oldest essential lines dropped as a last resort
+        # Shortening, when a prompt would overflow the context (each step is sticky, so the
+        # prompt keeps growing at the end afterwards):
+        self.summarised_before = 0  # 1. chatter of days before this is left out
+        self.dropped_chatter = 0  # 2. then the oldest remaining chatter lines (never the last)
+        self.dropped_essential = 0  # 3. last resort: the oldest essential lines
 
     def _absorb(self, obs: Observation) -> None:
         if self.header is None:
@@ -100,20 +103,38 @@ class SeatPrompt:
                 self.lines.append(_Line(event.day, event.kind in _ESSENTIAL, _defuse(text)))
         self.seen = len(obs.events)
 
+    def _chatter(self) -> int:
+        return sum(1 for ln in self.lines if not ln.essential and ln.day >= self.summarised_before)
+
     def _log(self) -> str:
-        kept = [ln.text for ln in self.lines
-                if ln.essential or ln.day >= self.summarised_before]
-        return "\n".join(kept[self.dropped:])
+        kept: list[str] = []
+        chatter = essential = 0
+        for ln in self.lines:
+            if ln.essential:
+                essential += 1
+                if essential > self.dropped_essential:
+                    kept.append(ln.text)
+            elif ln.day >= self.summarised_before:
+                chatter += 1
+                if chatter > self.dropped_chatter:
+                    kept.append(ln.text)
+        return "\n".join(kept)
 
     def build(self, obs: Observation, kind: str, say_to: str | None = None) -> str:
         """The full prompt for one decision, shortened deliberately if it would not fit."""
         self._absorb(obs)
         prompt = self._render(obs, kind, say_to)
         while self.count_tokens(prompt) > self.budget:
-            if self.summarised_before <= obs.day:
-                self.summarised_before += 1  # summarise one more old day
-            elif self.dropped < len(self.lines):
-                self.dropped += max(1, len(self.lines) // 10)
+            chatter = self._chatter()
+            essential = sum(1 for ln in self.lines if ln.essential)
+            if self.summarised_before < obs.day:
+                self.summarised_before += 1  # summarise one more old day (never today)
+                self.dropped_chatter = 0
+            elif self.dropped_chatter < chatter - 1:
+                self.dropped_chatter = min(chatter - 1,
+                                           self.dropped_chatter + max(1, chatter // 4))
+            elif self.dropped_essential < essential - 3:
+                self.dropped_essential += max(1, essential // 8)
             else:
                 break
             prompt = self._render(obs, kind, say_to)
@@ -146,7 +167,7 @@ def _role_counts(events: tuple[BaseEvent, ...]) -> str:
     for e in events:
         if e.kind == "game_started":
             roles = getattr(e, "config")["roles"]
-            parts = [f"{n} {r if n == 1 else r + 's'}" for r, n in roles.items() if n]
+            parts = [f"{n} {r if n == 1 or r == 'mafia' else r + 's'}" for r, n in roles.items() if n]
             return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
     return "some mafia"
 

@@ -131,7 +131,7 @@ def resolve(spec: str) -> ResolvedModel:
         alias = path.name
     try:
         info = read_gguf_info(path)
-    except (OSError, GGUFError) as exc:
+    except (OSError, GGUFError, ValueError, MemoryError, OverflowError) as exc:
         raise MafiaError(f"model {spec}: not a readable GGUF file ({exc})") from None
     return ResolvedModel(alias=alias, path=path.resolve(), sha256=_cached_sha256(path),
                          quantization=info.quantization, chat_template=info.chat_template,

@@ -18,6 +18,8 @@ from mafia.transcript import read_transcript
 
 
 def mafia(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    if args[:1] == ("play",) and "--agents" not in args:  # the default seat is a model
+        args = ("play", "--agents", "random", *args[1:])
     env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "100"}
     return subprocess.run([sys.executable, "-m", "mafia", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=60)

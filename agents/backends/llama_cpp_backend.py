@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from mafia.errors import MafiaError
+
 from agents.backends.base import Choice, Completion
 from agents.backends.llama_loading import load_llama
 from agents.registry import ResolvedModel
@@ -45,9 +47,12 @@ class LlamaCppBackend:
         self.chat_template = model.chat_template
         # llama-cpp-python defaults to half the cores; one call at a time should use them all.
         n_threads = n_threads or os.cpu_count() or 1
-        self.llm = load_llama(model_path=str(model.path), n_ctx=n_ctx, n_threads=n_threads,
-                         n_threads_batch=n_threads, n_gpu_layers=n_gpu_layers, seed=0,
-                         verbose=False)
+        try:
+            self.llm = load_llama(model_path=str(model.path), n_ctx=n_ctx, n_threads=n_threads,
+                                  n_threads_batch=n_threads, n_gpu_layers=n_gpu_layers, seed=0,
+                                  verbose=False)
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise MafiaError(f"llama.cpp cannot load {model.path}: {exc}") from None
         self.n_ctx = self.llm.n_ctx()
         self._lock = threading.Lock()
 

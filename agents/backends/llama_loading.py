@@ -38,7 +38,11 @@ def disable_extra_buffers() -> None:
 
 def load_llama(**kwargs: Any) -> Any:
     from llama_cpp import Llama
+    from llama_cpp._utils import suppress_stdout_stderr
 
     with _PATCH_LOCK:
         disable_extra_buffers()
-        return Llama(**kwargs)
+        # llama.cpp prints load-time notes (e.g. about Gemma's SWA cache) to the stderr file
+        # descriptor even with verbose=False; keep the terminal clean while loading.
+        with suppress_stdout_stderr(disable=bool(kwargs.get("verbose"))):
+            return Llama(**kwargs)

@@ -69,34 +69,41 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+ROWS = (
+    ("winner", lambda g: g.winner), ("days", lambda g: str(g.days)),
+    ("wall s", lambda g: f"{g.wall_s:.1f}"), ("model s", lambda g: f"{g.model_s:.1f}"),
+    ("engine overhead s", lambda g: f"{g.overhead_s:.2f}"),
+    ("load s", lambda g: f"{g.load_s:.1f}"), ("model calls", lambda g: str(g.calls)),
+    ("prompt tokens", lambda g: str(g.prompt_tokens)),
+    ("  evaluated", lambda g: str(g.evaluated_tokens)),
+    ("  reused from cache", lambda g: str(g.reused_tokens)),
+    ("generated tokens", lambda g: str(g.generated_tokens)),
+    ("generated tok/s of model time", lambda g: f"{g.gen_tok_s:.0f}"),
+    ("invalid actions / decisions", lambda g: f"{g.invalid_actions}/{g.decisions}"),
+    ("peak PSS MiB (so far)", lambda g: f"{g.peak_pss_mib:.0f}"),
+)
+
+
 def table(games: list[GameFigures], specs: list[str], players: int) -> Table:
-    t = Table(title=f"mafia bench: {','.join(specs)}, {players} players")
-    for col in ("seed", "winner", "days", "wall s", "model s", "engine s", "calls",
-                "prompt tok", "evaluated", "reused", "generated", "gen tok/s", "invalid",
-                "PSS MiB"):
-        t.add_column(col, justify="right")
+    """One column per game (seed), plus a total column; one row per figure."""
+    t = Table(title=f"mafia bench: {','.join(specs)}, {players} players", title_justify="left")
+    t.add_column("")
     for g in games:
-        t.add_row(*_cells(g))
+        t.add_column(f"seed {g.seed}", justify="right")
+    total = None
     if len(games) > 1:
         total = GameFigures(
-            seed=-1, winner="", days=sum(g.days for g in games),
-            wall_s=sum(g.wall_s for g in games), load_s=sum(g.load_s for g in games),
-            model_s=sum(g.model_s for g in games), calls=sum(g.calls for g in games),
+            seed=-1, winner=f"med. {statistics.median(g.wall_s for g in games):.1f}s wall",
+            days=sum(g.days for g in games), wall_s=sum(g.wall_s for g in games),
+            load_s=sum(g.load_s for g in games), model_s=sum(g.model_s for g in games),
+            calls=sum(g.calls for g in games),
             prompt_tokens=sum(g.prompt_tokens for g in games),
             reused_tokens=sum(g.reused_tokens for g in games),
             generated_tokens=sum(g.generated_tokens for g in games),
             invalid_actions=sum(g.invalid_actions for g in games),
             decisions=sum(g.decisions for g in games),
             peak_pss_mib=max(g.peak_pss_mib for g in games))
-        cells = _cells(total)
-        cells[0], cells[1] = "total", f"median {statistics.median(g.wall_s for g in games):.1f}s"
-        t.add_row(*cells, style="bold")
+        t.add_column("total", justify="right", style="bold")
+    for label, cell in ROWS:
+        t.add_row(label, *(cell(g) for g in games), *((cell(total),) if total else ()))
     return t
-
-
-def _cells(g: GameFigures) -> list[str]:
-    return [str(g.seed), g.winner, str(g.days), f"{g.wall_s:.1f}", f"{g.model_s:.1f}",
-            f"{g.overhead_s:.1f}", str(g.calls), str(g.prompt_tokens),
-            str(g.evaluated_tokens), str(g.reused_tokens), str(g.generated_tokens),
-            f"{g.gen_tok_s:.0f}", f"{g.invalid_actions}/{g.decisions}",
-            f"{g.peak_pss_mib:.0f}"]

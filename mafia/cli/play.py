@@ -23,7 +23,7 @@ from mafia.cli.common import (
     add_model_options, add_rules_options, model_options, non_negative_int, rules_from_args,
 )
 
-DEFAULT_AGENTS = "random"
+DEFAULT_AGENTS = "gemma3-270m"  # measured choice: see README, "Choosing the default model"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
