@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from mafia.events import BaseEvent, InvalidAction, ModelCall
+
+T = TypeVar("T")
 
 
 def pss_bytes() -> int | None:
@@ -76,8 +79,8 @@ class GameFigures:
 
 def figures(seed: int, winner: str, days: int, events: Iterable[BaseEvent], wall_s: float,
             load_s: float, peak_pss: int) -> GameFigures:
-    calls = [e for e in events if isinstance(e, ModelCall)]
     events = list(events)
+    calls = [e for e in events if isinstance(e, ModelCall)]
     decisions = sum(1 for c in calls if c.purpose == "choice") + sum(
         1 for e in events if isinstance(e, InvalidAction))
     return GameFigures(
@@ -91,7 +94,8 @@ def figures(seed: int, winner: str, days: int, events: Iterable[BaseEvent], wall
     )
 
 
-def timed(fn):  # type: ignore[no-untyped-def]
+def timed(fn: Callable[[], T]) -> tuple[T, float]:
+    """fn's value and how long it took (seconds)."""
     start = time.perf_counter()
     value = fn()
     return value, time.perf_counter() - start
