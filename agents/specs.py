@@ -18,7 +18,7 @@ class ModelOptions:
     """Options passed through to model backends (ignored by baseline players)."""
 
     threads: int | None = None
-    ctx: int = 4096
+    ctx: int = 2048
     gpu_layers: int = 0
     endpoint: str | None = None
     prompt_style: str = "auto"  # "auto" | "chat" | "completion"

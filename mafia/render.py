@@ -97,7 +97,9 @@ class Renderer:
             self.roles[mate] = "mafia"
         if self.view.seat is None:
             return None  # omniscient: roles show next to names from here on
-        text = Text.assemble("You are ", self.name(e.player), ", ", (e.role, e.team.value))
+        colour = self.colours.get(e.player, "white")
+        text = Text.assemble("You are ", (e.player, f"bold {colour}"), ": ",
+                             (e.role, e.team.value), f" ({e.team.value})")
         if e.teammates:
             text.append(f". Fellow mafia: {', '.join(e.teammates)}")
         return text
@@ -125,10 +127,10 @@ class Renderer:
         return Text(f"  The mafia choose {target}{tie}.", style="mafia")
 
     def _investigation_result(self, e: InvestigationResult) -> RenderableType:
-        if self.view.seat == e.detective or self.view.seat is None:
-            self.roles.setdefault(e.target, e.result)
-        return Text.assemble("  ", self.name(e.detective), " learns that ", self.name(e.target),
-                             f" is {e.result}.", style="muted")
+        line = Text.assemble("  ", self.name(e.detective), " learns that ",
+                             self.name(e.target), f" is {e.result}.", style="muted")
+        self.roles.setdefault(e.target, e.result)  # only the detective's views get this event
+        return line
 
     def _nobody_died(self, e: NobodyDied) -> RenderableType:
         return Text("Dawn: nobody died in the night.", style="town")

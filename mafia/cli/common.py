@@ -51,7 +51,8 @@ def rules_from_args(args: argparse.Namespace, **overrides: Any) -> Rules:
 def add_model_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model options (for model players)")
     g.add_argument("--threads", type=positive_int, help="llama.cpp threads (default: all cores)")
-    g.add_argument("--ctx", type=positive_int, default=4096, help="context size (default 4096)")
+    g.add_argument("--ctx", type=positive_int, default=2048,
+                   help="context tokens per seat (default 2048; older days are summarised to fit)")
     g.add_argument("--gpu-layers", type=non_negative_int, default=0,
                    help="layers to offload to a GPU (Metal/CUDA builds; default 0)")
     g.add_argument("--endpoint", metavar="URL",
