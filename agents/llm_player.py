@@ -103,6 +103,9 @@ def prompt_style(requested: str, chat_template: str | None) -> str:
     return requested
 
 
+_LOADED: dict[tuple[str, int, ModelOptions], Backend] = {}  # with reuse_models only
+
+
 class LLMPlayerFactory:
     """Resolves each model spec once and builds one backend per seat."""
 
@@ -126,13 +129,23 @@ class LLMPlayerFactory:
             return None
 
     def __call__(self, spec: str, seat: int, seed: int) -> LLMPlayer:
-        backend = self._backend(spec)
+        backend = self._backend(spec, seat)
         style = prompt_style(self.options.prompt_style, backend.chat_template)
         return LLMPlayer(backend, seed=seed, seat=seat, style=style,
                          max_tokens=self.options.max_tokens,
                          log_prompts=self.options.log_prompts, book=self.book, spec=spec)
 
-    def _backend(self, spec: str) -> Backend:
+    def _backend(self, spec: str, seat: int) -> Backend:
+        if not self.options.reuse_models:
+            return self._new_backend(spec)
+        key = (spec, seat, self.options)
+        backend = _LOADED.get(key)
+        if backend is None:
+            backend = _LOADED[key] = self._new_backend(spec)
+        backend.reset()
+        return backend
+
+    def _new_backend(self, spec: str) -> Backend:
         model = self.models[spec]
         if self.options.endpoint is not None:
             from agents.backends.http_backend import HttpBackend

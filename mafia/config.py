@@ -69,8 +69,13 @@ class Rules(BaseModel):
             counts[Role.VILLAGER] = self.players - sum(
                 n for r, n in counts.items() if r is not Role.VILLAGER
             )
+        special = sum(n for r, n in counts.items() if r is not Role.VILLAGER)
+        if counts[Role.VILLAGER] < 0:
+            named = {r: n for r, n in counts.items() if r is not Role.VILLAGER}
+            raise ValueError(f"roles: {_describe(named)} need {special} seats, "
+                             f"but there are {self.players} players")
         total = sum(counts.values())
-        if counts[Role.VILLAGER] < 0 or total != self.players:
+        if total != self.players:
             raise ValueError(
                 f"roles: {_describe(counts)} is {total} roles for {self.players} players"
             )

@@ -36,6 +36,10 @@ class Backend(Protocol):
 
     def count_tokens(self, text: str) -> int: ...
 
+    def reset(self) -> None:
+        """Forget cached prompt state (a new game starts from an empty cache)."""
+        ...
+
     async def complete(self, prompt: str, *, seed: int, max_tokens: int,
                        stop: Sequence[str], temperature: float) -> Completion:
         """Free text continuing `prompt`, sampled with `seed`, ending at a stop string."""

@@ -28,6 +28,9 @@ class ScriptedBackend:
     def describe(self) -> dict[str, Any]:
         return {"model": "scripted", "path": None, "sha256": None, "quantization": None}
 
+    def reset(self) -> None:
+        pass
+
     def count_tokens(self, text: str) -> int:
         return len(text) // 4 + 1
 

@@ -45,6 +45,9 @@ class HttpBackend:
                                                            "sha256": None, "quantization": None}
         return {**local, "endpoint": self.endpoint}
 
+    def reset(self) -> None:
+        pass  # the server keeps its own cache
+
     def count_tokens(self, text: str) -> int:
         return len(text) // _CHARS_PER_TOKEN + 1
 

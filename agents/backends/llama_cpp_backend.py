@@ -59,6 +59,10 @@ class LlamaCppBackend:
     def describe(self) -> dict[str, Any]:
         return self.model.describe()
 
+    def reset(self) -> None:
+        with self._lock:
+            self.llm.reset()
+
     def count_tokens(self, text: str) -> int:
         return len(self._tokenize(text))
 

@@ -1,0 +1,143 @@
+"""`mafia sweep`: many seeded games into a folder, in parallel, resumable."""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from mafia.cli.common import (
+    add_model_options, add_rules_options, model_options, non_negative_int, positive_int,
+    rules_from_args,
+)
+from mafia.sweep import GameOutcome, SweepPlan, finished, play_chunk, prepare_folder
+
+from agents.specs import BASELINES, parse_specs
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sweep", help="play many seeded games into a folder",
+                       description="Play many seeded games (seats rotated across the specs), "
+                                   "one transcript per game plus sweep.json. Re-running the "
+                                   "same command resumes; more --games extends the sweep.")
+    p.add_argument("--agents", required=True, metavar="SPEC,...",
+                   help="player specs to compare (rotated over seats and roles)")
+    p.add_argument("--games", type=positive_int, required=True, help="number of games")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="sweep seed (default 0)")
+    add_rules_options(p)
+    p.add_argument("--workers", type=positive_int,
+                   help="parallel processes (default: one per core for random players, "
+                        "1 when models play, since one game already uses every core)")
+    p.add_argument("--out", required=True, metavar="DIR", help="sweep folder")
+    p.add_argument("--force", action="store_true",
+                   help="start over if DIR holds a sweep made with a different command")
+    add_model_options(p)
+    p.set_defaults(run=run)
+
+
+class RateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed * 60:,.0f} games/min" if speed else "", style="progress.data.speed")
+
+
+def run(args: argparse.Namespace) -> int:
+    specs = tuple(parse_specs(args.agents))
+    rules = rules_from_args(args)
+    options = replace(model_options(args), reuse_models=True)
+    models = [s for s in specs if s not in BASELINES]
+    if models and options.endpoint is None:
+        from agents.registry import resolve
+
+        for spec in models:
+            resolve(spec)  # a bad spec is one error line now, not one per game later
+    workers = args.workers or (1 if models else (os.cpu_count() or 1))
+    plan = SweepPlan(specs, args.seed, rules, options)
+    folder = Path(args.out)
+    prepare_folder(folder, plan, ["mafia", *sys.argv[1:]], args.games, args.force)
+    done = finished(folder, args.games)
+    todo = [i for i in range(args.games) if i not in done]
+    console = Console(highlight=False, stderr=True)
+    wins = Counter(o.winner for o in done.values())
+    start = time.perf_counter()
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      RateColumn(), TimeRemainingColumn(), console=console,
+                      transient=False) as progress:
+            task = progress.add_task(_wins(wins), total=args.games, completed=len(done))
+            for outcome in _play(plan, todo, folder, workers):
+                wins[outcome.winner] += 1
+                progress.update(task, advance=1, description=_wins(wins))
+    except KeyboardInterrupt:
+        complete = len(finished(folder, args.games))
+        console.print(f"interrupted: {complete}/{args.games} games complete in {folder}; "
+                      "run the same command again to resume", markup=False, soft_wrap=True)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    seconds = time.perf_counter() - start
+    rate = f" ({len(todo) / seconds:,.0f} games/s)" if todo and seconds > 0 else ""
+    console.print(f"sweep: {args.games} games in {folder} ({len(todo)} played now, "
+                  f"{len(done)} already done) in {seconds:.1f} s{rate} · {_wins(wins)}",
+                  markup=False, soft_wrap=True)
+    console.print(f"next: mafia report {folder}", markup=False, soft_wrap=True)
+    return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _wins(wins: Counter[str]) -> str:
+    return " · ".join(f"{team} {wins[team]}" for team in ("town", "mafia", "draw"))
+
+
+def _chunks(todo: list[int], workers: int, models: bool) -> list[list[int]]:
+    size = 1 if models else max(1, min(50, len(todo) // (workers * 8) or 1))
+    return [todo[i:i + size] for i in range(0, len(todo), size)]
+
+
+def _play(plan: SweepPlan, todo: list[int], folder: Path,
+          workers: int) -> Iterator[GameOutcome]:
+    models = any(s not in BASELINES for s in plan.specs)
+    chunks = _chunks(todo, workers, models)
+    if workers == 1:
+        for chunk in chunks:
+            yield from play_chunk(plan, chunk, str(folder))
+        return
+    # spawn, not fork: the parent has threads (the progress display).
+    context = multiprocessing.get_context("spawn")
+    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                  initializer=_quiet_worker)
+    try:
+        futures = [pool.submit(play_chunk, plan, chunk, str(folder)) for chunk in chunks]
+        for future in cf.as_completed(futures):
+            yield from future.result()
+    except BaseException:
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()  # games in flight are lost; their .part files are replayed
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+def _quiet_worker() -> None:
+    # Ctrl-C goes to the whole process group: the parent decides, workers just stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+

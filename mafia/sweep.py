@@ -1,0 +1,149 @@
+"""Sweeps: many seeded games into one folder, resumable, fair across player specs.
+
+Seat rotation ("duplicate" format): games come in blocks of K = len(specs). All K games of a
+block share one game seed, hence one role deal and one engine random stream; in rotation r
+seat j is played by specs[(j + r) % K]. Over a full block every spec sits in every seat, and
+so plays every dealt role, exactly once: comparisons between specs are balanced by design.
+
+A game's transcript is written to `<name>.part` and renamed to `<name>.jsonl` only after its
+`game_over` event, so a finished file is a complete game and a killed sweep leaves only
+`.part` files, which the next run deletes and plays again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from mafia import __version__
+from mafia.config import Rules
+from mafia.engine import Engine
+from mafia.errors import MafiaError
+from mafia.transcript import TranscriptWriter
+
+from agents.specs import ModelOptions, build_players
+
+MANIFEST = "sweep.json"
+
+
+def derive_seed(seed: int, block: int) -> int:
+    digest = hashlib.sha256(f"sweep:{seed}:{block}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+@dataclass(frozen=True)
+class PlannedGame:
+    index: int
+    seed: int
+    seat_specs: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return f"game-{self.index:06d}"
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    specs: tuple[str, ...]
+    seed: int
+    rules: Rules
+    options: ModelOptions
+
+    def game(self, index: int) -> PlannedGame:
+        k = len(self.specs)
+        block, rotation = divmod(index, k)
+        seats = tuple(self.specs[(j + rotation) % k] for j in range(self.rules.players))
+        return PlannedGame(index, derive_seed(self.seed, block), seats)
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What defines the sweep's games (not how many, not how many workers)."""
+        options = asdict(self.options)
+        for local_only in ("threads", "reuse_models", "gpu_layers"):
+            options.pop(local_only)
+        return {"agents": list(self.specs), "seed": self.seed,
+                "rules": self.rules.model_dump(mode="json"), "model_options": options,
+                "engine_version": __version__}
+
+
+@dataclass(frozen=True)
+class GameOutcome:
+    index: int
+    winner: str
+    days: int
+
+
+def play_planned(plan: SweepPlan, game: PlannedGame, folder: Path) -> GameOutcome:
+    players = build_players(list(game.seat_specs), plan.rules.players, game.seed, plan.options)
+    part = folder / f"{game.name}.part"
+    with TranscriptWriter(part, flush_each=False) as writer:
+        result = asyncio.run(Engine(plan.rules, game.seed, players, sinks=[writer]).run())
+    part.replace(folder / f"{game.name}.jsonl")  # atomic: only complete games get the name
+    return GameOutcome(game.index, result.winner.value, result.days)
+
+
+def play_chunk(plan: SweepPlan, indices: Sequence[int], folder: str) -> list[GameOutcome]:
+    """Worker entry point (top level, so process pools can pickle it)."""
+    return [play_planned(plan, plan.game(i), Path(folder)) for i in indices]
+
+
+def finished(folder: Path, games: int) -> dict[int, GameOutcome]:
+    """Games already complete in `folder` (a .jsonl whose last event is game_over)."""
+    done: dict[int, GameOutcome] = {}
+    for index in range(games):
+        path = folder / f"game-{index:06d}.jsonl"
+        if not path.exists():
+            continue
+        last = _last_line(path)
+        try:
+            event = json.loads(last)
+        except ValueError:
+            continue
+        if isinstance(event, dict) and event.get("kind") == "game_over":
+            done[index] = GameOutcome(index, str(event.get("winner")), int(event.get("days", 0)))
+    return done
+
+
+def _last_line(path: Path) -> str:
+    with open(path, "rb") as f:
+        f.seek(0, 2)
+        size = f.tell()
+        f.seek(max(0, size - 65536))
+        tail = f.read().rstrip(b"\n")
+    return tail.rsplit(b"\n", 1)[-1].decode("utf-8", errors="replace")
+
+
+def prepare_folder(folder: Path, plan: SweepPlan, command: list[str], games: int,
+                   force: bool) -> None:
+    """Create or check the sweep folder and its manifest; clear stale partial games."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        manifest = folder / MANIFEST
+        if manifest.exists():
+            try:
+                old = json.loads(manifest.read_text())
+            except ValueError:
+                old = {}
+            differs = [k for k, v in plan.fingerprint().items()
+                       if old.get("fingerprint", {}).get(k) != v]
+            if differs and not force:
+                raise MafiaError(
+                    f"{folder} holds a sweep made with a different command (differs in: "
+                    f"{', '.join(differs)}); use another --out, or --force to start it over")
+            if differs:
+                for stale in folder.glob("game-*.jsonl"):
+                    stale.unlink()
+        for part in folder.glob("game-*.part"):
+            part.unlink()  # games in flight when a previous run was killed: played again
+        manifest.write_text(json.dumps({
+            "command": command, "games": games, "version": __version__,
+            "seat_scheme": "blocks of len(agents) games share a seed; in rotation r, seat j "
+                           "is played by agents[(j + r) % len(agents)]",
+            "fingerprint": plan.fingerprint(),
+        }, indent=1) + "\n")
+    except OSError as exc:
+        raise MafiaError(f"cannot use sweep folder {folder}: {exc.strerror or exc}") from None
