@@ -63,6 +63,13 @@ class GameFigures:
     invalid_actions: int
     decisions: int
     peak_pss_mib: float
+    floor_s: float | None = None  # llama.cpp floor for this game's tokens (one model only)
+    floor_prefill_tokens: int | None = None
+    shared_tokens: int | None = None  # tokens re-read per seat that are common text
+
+    @property
+    def floor_ratio(self) -> float | None:
+        return self.wall_s / self.floor_s if self.floor_s else None
 
     @property
     def evaluated_tokens(self) -> int:

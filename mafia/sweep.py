@@ -12,7 +12,6 @@ A game's transcript is written to `<name>.part` and renamed to `<name>.jsonl` on
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from collections.abc import Sequence
@@ -22,7 +21,7 @@ from typing import Any
 
 from mafia import __version__
 from mafia.config import Rules
-from mafia.engine import Engine
+from mafia.engine import Engine, run_game
 from mafia.errors import MafiaError
 from mafia.transcript import TranscriptWriter
 
@@ -81,7 +80,7 @@ def play_planned(plan: SweepPlan, game: PlannedGame, folder: Path) -> GameOutcom
     players = build_players(list(game.seat_specs), plan.rules.players, game.seed, plan.options)
     part = folder / f"{game.name}.part"
     with TranscriptWriter(part, flush_each=False) as writer:
-        result = asyncio.run(Engine(plan.rules, game.seed, players, sinks=[writer]).run())
+        result = run_game(Engine(plan.rules, game.seed, players, sinks=[writer]))
     part.replace(folder / f"{game.name}.jsonl")  # atomic: only complete games get the name
     return GameOutcome(game.index, result.winner.value, result.days)
 

@@ -15,6 +15,8 @@ _EMOJI_JOINERS = {"\u200d", "\ufe0f"}  # kept only inside emoji sequences
 def _strip_controls(text: str) -> str:
     """Drop control, format and surrogate characters; keep newlines for splitting, and keep
     emoji joiners only right after a symbol (so they cannot hide a name like "\\u200dBob:")."""
+    if text.isprintable():  # the common case: nothing to drop (isprintable is False for \n)
+        return text
     out: list[str] = []
     for ch in text:
         if ch in "\n\t":

@@ -6,8 +6,9 @@ import argparse
 import json
 import statistics
 import tempfile
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -19,7 +20,7 @@ from mafia.cli.common import (
 )
 from mafia.cli.play import play_game
 
-from agents.specs import build_players, parse_specs
+from agents.specs import BASELINES, ModelOptions, build_players, parse_specs
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     console = Console(highlight=False, stderr=args.json)
     out_dir = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="mafia-bench-"))
     games: list[GameFigures] = []
+    floor = Floor.for_specs(specs, model_options(args), console)
     with PeakPss() as pss:
         for i in range(args.games):
             seed = args.seed + i
@@ -52,19 +54,26 @@ def run(args: argparse.Namespace) -> int:
                                                               model_options(args)))
                 result, wall_s = timed(lambda: play_game(rules, seed, players,
                                                          out_dir / f"seed{seed}.jsonl"))
-            games.append(figures(seed, result.winner.value, result.days, result.events,
-                                 wall_s, load_s, pss.peak))
+            game = figures(seed, result.winner.value, result.days, result.events, wall_s,
+                           load_s, pss.peak)
+            games.append(floor.apply(game, result.events) if floor else game)
             del players
             console.print(f"game {i + 1}/{args.games}: seed {seed}, {result.winner.value}, "
                           f"{wall_s:.1f} s")
+    rates = asdict(floor.rates) if floor else None
     if args.json:
-        print(json.dumps({"agents": specs, "players": rules.players,
-                          "games": [asdict(g) | {"evaluated_tokens": g.evaluated_tokens}
+        print(json.dumps({"agents": specs, "players": rules.players, "rates": rates,
+                          "games": [asdict(g) | {"evaluated_tokens": g.evaluated_tokens,
+                                                 "floor_ratio": g.floor_ratio}
                                     for g in games],
                           "median_wall_s": statistics.median(g.wall_s for g in games),
                           "peak_pss_mib": pss.peak / 2**20}, indent=1))
     else:
         console.print(table(games, specs, rules.players))
+        if floor:
+            console.print(f"llama.cpp rates measured at start: prefill "
+                          f"{floor.rates.prefill_tok_s:.0f} tok/s, decode "
+                          f"{floor.rates.decode_tok_s:.0f} tok/s")
         console.print(f"peak PSS {pss.peak / 2**20:.0f} MiB · transcripts in {out_dir}")
     return 0
 
@@ -80,8 +89,43 @@ ROWS = (
     ("generated tokens", lambda g: str(g.generated_tokens)),
     ("generated tok/s of model time", lambda g: f"{g.gen_tok_s:.0f}"),
     ("invalid actions / decisions", lambda g: f"{g.invalid_actions}/{g.decisions}"),
+    ("floor s (llama.cpp rates)", lambda g: _opt(g.floor_s, ".1f")),
+    ("wall / floor", lambda g: _opt(g.floor_ratio, ".2f")),
+    ("  floor prefill tokens", lambda g: _opt(g.floor_prefill_tokens, "d")),
+    ("  shared tokens re-read per seat", lambda g: _opt(g.shared_tokens, "d")),
     ("peak PSS MiB (so far)", lambda g: f"{g.peak_pss_mib:.0f}"),
 )
+
+
+def _opt(value: float | int | None, fmt: str) -> str:
+    return "n/a" if value is None else format(value, fmt)
+
+
+class Floor:
+    """Rates measured once at the start, applied to each game's tokens (see agents/floor.py)."""
+
+    def __init__(self, rates: Any, count: Any) -> None:
+        self.rates, self.count = rates, count
+
+    @classmethod
+    def for_specs(cls, specs: list[str], options: ModelOptions,
+                  console: Console) -> "Floor | None":
+        models = {s for s in specs if s not in BASELINES}
+        if len(models) != 1 or options.endpoint is not None:
+            return None  # a floor needs one in-process model
+        from agents.floor import measure_rates, token_counter
+        from agents.registry import resolve
+
+        model = resolve(models.pop())
+        with console.status("measuring llama.cpp prefill and decode rates", spinner="dots"):
+            return cls(measure_rates(model, options.threads), token_counter(model))
+
+    def apply(self, game: GameFigures, events: Any) -> GameFigures:
+        from agents.floor import floor_tokens
+
+        tokens = floor_tokens(events, self.count)
+        return replace(game, floor_s=tokens.seconds(self.rates),
+                       floor_prefill_tokens=tokens.prefill, shared_tokens=tokens.shared_saved)
 
 
 def table(games: list[GameFigures], specs: list[str], players: int) -> Table:
@@ -102,7 +146,10 @@ def table(games: list[GameFigures], specs: list[str], players: int) -> Table:
             generated_tokens=sum(g.generated_tokens for g in games),
             invalid_actions=sum(g.invalid_actions for g in games),
             decisions=sum(g.decisions for g in games),
-            peak_pss_mib=max(g.peak_pss_mib for g in games))
+            peak_pss_mib=max(g.peak_pss_mib for g in games),
+            floor_s=sum(g.floor_s or 0 for g in games) or None,
+            floor_prefill_tokens=sum(g.floor_prefill_tokens or 0 for g in games) or None,
+            shared_tokens=sum(g.shared_tokens or 0 for g in games) or None)
         t.add_column("total", justify="right", style="bold")
     for label, cell in ROWS:
         t.add_row(label, *(cell(g) for g in games), *((cell(total),) if total else ()))

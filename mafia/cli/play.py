@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import secrets
 import time
 from collections.abc import Sequence
@@ -12,7 +11,7 @@ from pathlib import Path
 from rich.console import Console
 
 from mafia.config import SEAT_NAMES, Rules
-from mafia.engine import Engine, GameResult
+from mafia.engine import Engine, GameResult, run_game
 from mafia.errors import MafiaError
 from mafia.render import THEME, Renderer, View
 from mafia.transcript import TranscriptWriter
@@ -91,7 +90,7 @@ def play_game(
     with TranscriptWriter(out) as writer:
         sinks = [writer]
         if console is None:
-            return asyncio.run(Engine(rules, seed, players, sinks=sinks, timeout_s=timeout_s).run())
+            return run_game(Engine(rules, seed, players, sinks=sinks, timeout_s=timeout_s))
         renderer = Renderer(view)
 
         def show(event) -> None:  # type: ignore[no-untyped-def]
@@ -106,4 +105,4 @@ def play_game(
 
             engine = Engine(rules, seed, players, sinks=sinks, on_waiting=waiting,
                             timeout_s=timeout_s)
-            return asyncio.run(engine.run())
+            return run_game(engine)

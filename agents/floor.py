@@ -1,0 +1,93 @@
+"""The llama.cpp floor of a game: how long its tokens would take at this machine's raw rates.
+
+`mafia bench` measures prefill and decode rates at its start, then applies them to the tokens
+a game really needed: every generated token once, every prompt token new to its seat once,
+and text that every seat reads (the rules, the public log) once rather than once per seat.
+Wall time over this floor says how much a backend loses to per-call overhead, re-reading
+shared text per seat, and one-sequence-at-a-time decoding.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from mafia.events import BaseEvent, GameStarted, ModelCall
+
+from agents.backends.llama_loading import load_llama
+from agents.prompting import PromptBook
+from agents.registry import ResolvedModel
+
+_SAMPLE = "The quick brown fox jumps over the lazy dog while the town sleeps and the mafia plots. "
+
+
+@dataclass(frozen=True)
+class Rates:
+    prefill_tok_s: float
+    decode_tok_s: float
+
+
+def measure_rates(model: ResolvedModel, threads: int | None, prompt_tokens: int = 256,
+                  decode_tokens: int = 32) -> Rates:
+    """Raw llama.cpp speed for `model` here: one batch of `prompt_tokens`, then single-token
+    decode steps, after a warm-up."""
+    import os
+
+    n = threads or os.cpu_count() or 1
+    llm = load_llama(model_path=str(model.path), n_ctx=1024, n_threads=n, n_threads_batch=n,
+                     verbose=False)
+    tokens = llm.tokenize((_SAMPLE * 40).encode(), add_bos=True)[:prompt_tokens]
+    llm.eval(tokens[:16])  # warm-up: first decode pays one-off costs
+    llm.reset()
+    start = time.perf_counter()
+    llm.eval(tokens)
+    prefill = len(tokens) / (time.perf_counter() - start)
+    start = time.perf_counter()
+    for token in tokens[:decode_tokens]:
+        llm.eval([token])
+    decode = decode_tokens / (time.perf_counter() - start)
+    llm.close()
+    return Rates(prefill, decode)
+
+
+def token_counter(model: ResolvedModel) -> Callable[[str], int]:
+    llm = load_llama(model_path=str(model.path), vocab_only=True, verbose=False)
+    return lambda text: len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+
+@dataclass(frozen=True)
+class FloorTokens:
+    prefill: int  # prompt tokens the game needed, shared text once
+    generated: int
+    shared_saved: int  # tokens evaluated per seat that a shared prefix would read once
+
+    def seconds(self, rates: Rates) -> float:
+        return self.prefill / rates.prefill_tok_s + self.generated / rates.decode_tok_s
+
+
+def floor_tokens(events: Sequence[BaseEvent], count: Callable[[str], int]) -> FloorTokens:
+    calls = [e for e in events if isinstance(e, ModelCall)]
+    # What the backends evaluated: new prompt tokens, plus option tokens scored beyond the first.
+    evaluated = sum(c.prompt_tokens - c.reused_tokens for c in calls)
+    evaluated += sum(c.generated_tokens for c in calls if c.purpose == "choice")
+    generated = sum(c.generated_tokens for c in calls if c.purpose == "text")
+    last_call = {c.player: c.seq for c in calls}  # a seat read every line before its last call
+    book = PromptBook()
+    saved = 0
+    for e in events:
+        if e.visible_to is not None or isinstance(e, ModelCall):
+            continue
+        readers = sum(1 for seq in last_call.values() if seq > e.seq)
+        if readers < 2:
+            continue
+        line = book.event.render(e={k: getattr(e, k) for k in type(e).model_fields}).strip()
+        if line:
+            saved += (readers - 1) * count(line + "\n")
+    start = next((e for e in events if isinstance(e, GameStarted)), None)
+    if start is not None and len(last_call) > 1:
+        # The rules part of the header (everything before the seat's own name) is common text.
+        seats = [p["name"] for p in start.players]
+        header = book.header.render(seats=seats, me="\0", identity="", counts="some mafia")
+        saved += (len(last_call) - 1) * count(header.split("\0")[0])
+    return FloorTokens(max(evaluated - saved, 0), generated, saved)

@@ -1,0 +1,65 @@
+"""`mafia bench` figures and the floor arithmetic (no model is loaded here)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from helpers import REPO
+
+from mafia.events import GameStarted, Message, ModelCall, PhaseStarted
+from mafia.enums import Channel, Phase
+
+from agents.floor import FloorTokens, Rates, floor_tokens
+
+
+def _start(seq: int) -> GameStarted:
+    players = [{"name": n, "agent": {"kind": "llm"}} for n in ("Alice", "Bob", "Carol")]
+    return GameStarted(seq=seq, day=0, phase=Phase.SETUP, seed=1, version="t", config={},
+                       players=players)
+
+
+def _call(seq: int, player: str, prompt: int, reused: int, gen: int, purpose: str = "text"):
+    return ModelCall(seq=seq, day=1, phase=Phase.DAY, visible_to=(player,), player=player,
+                     decision="day_action", purpose=purpose, prompt_tokens=prompt,
+                     reused_tokens=reused, generated_tokens=gen, latency_ms=1.0)
+
+
+def test_floor_counts_shared_text_once() -> None:
+    """A public line read by three seats costs once in the floor; private lines do not count
+    as shared; generated tokens count once."""
+    count = lambda text: len(text.split())  # noqa: E731 - a stand-in tokenizer
+    events = [
+        _start(0),
+        PhaseStarted(seq=1, day=1, phase=Phase.DAY),
+        Message(seq=2, day=1, phase=Phase.DAY, channel=Channel.PUBLIC, sender="Alice",
+                text="one two three four"),
+        Message(seq=3, day=1, phase=Phase.DAY, visible_to=("Alice", "Bob"), channel=Channel.DM,
+                sender="Alice", recipient="Bob", text="secret words here"),
+        _call(4, "Alice", 100, 40, 5), _call(5, "Bob", 100, 40, 7),
+        _call(6, "Carol", 100, 40, 0, purpose="choice"),
+    ]
+    tokens = floor_tokens(events, count)
+    assert tokens.generated == 12  # text calls only; choice "generated" are scored options
+    # "Day 1." (2 words) and "Alice: one two three four" (5 words) are read by 3 seats: saved
+    # twice each; the common part of the header (the rules) is saved twice too.
+    assert tokens.shared_saved > 2 * (2 + 5)
+    assert (tokens.shared_saved - 2 * (2 + 5)) % 2 == 0
+    assert tokens.prefill == 3 * 60 - tokens.shared_saved
+    assert FloorTokens(100, 10, 0).seconds(Rates(50.0, 10.0)) == 3.0
+
+
+def test_bench_with_random_players_runs_and_reports_json(tmp_path) -> None:
+    """The benchmark runs for any spec; with no model there is no floor (n/a, null)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-m", "mafia", "bench", "--agents", "random",
+                           "--games", "2", "--json", "--out", str(tmp_path)], cwd=REPO,
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert len(data["games"]) == 2 and data["rates"] is None
+    assert all(g["floor_s"] is None and g["model_s"] == 0 for g in data["games"])
+    assert data["peak_pss_mib"] > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seed0.jsonl", "seed1.jsonl"]
