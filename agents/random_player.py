@@ -25,7 +25,7 @@ class RandomPlayer:
         self.rng = random.Random(f"random-player:{seed}:{seat}")
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "random"}
+        return {"kind": "random", "spec": "random"}
 
     async def act(self, request: Request) -> Answer:
         choice = None

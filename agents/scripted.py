@@ -25,7 +25,7 @@ class ScriptedPlayer:
         self.requests: list[Request] = []
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "scripted", "name": self.name}
+        return {"kind": "scripted", "spec": "scripted", "name": self.name}
 
     async def act(self, request: Request) -> Any:
         self.requests.append(request)

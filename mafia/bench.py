@@ -88,8 +88,11 @@ def figures(seed: int, winner: str, days: int, events: Iterable[BaseEvent], wall
             load_s: float, peak_pss: int) -> GameFigures:
     events = list(events)
     calls = [e for e in events if isinstance(e, ModelCall)]
-    decisions = sum(1 for c in calls if c.purpose == "choice") + sum(
-        1 for e in events if isinstance(e, InvalidAction))
+    # One decision per request with options, whether the model answered it or the engine
+    # fell back (a refused answer logs both a call and an invalid_action for one request).
+    decisions = len({(c.player, c.request) for c in calls if c.purpose == "choice"}
+                    | {(e.player, e.request) for e in events if isinstance(e, InvalidAction)
+                       and e.decision not in ("mafia_chat", "last_words")})
     return GameFigures(
         seed=seed, winner=winner, days=days, wall_s=wall_s, load_s=load_s,
         model_s=sum(c.latency_ms for c in calls) / 1000, calls=len(calls),

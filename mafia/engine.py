@@ -336,7 +336,7 @@ class Engine:
             problem = _calls_problem(outcome.calls)
             for call in outcome.calls if problem is None else ():
                 self.emit(ModelCall, visible_to=[p], player=p, decision=request.kind.value,
-                          purpose=call.purpose, prompt_tokens=call.prompt_tokens,
+                          request=request.index, purpose=call.purpose, prompt_tokens=call.prompt_tokens,
                           reused_tokens=call.reused_tokens,
                           generated_tokens=call.generated_tokens, latency_ms=call.latency_ms,
                           prompt=call.prompt)
@@ -349,7 +349,7 @@ class Engine:
         fallback = self._fallback(request)
         got = "" if failure.got is None else repr(failure.got)
         self.emit(InvalidAction, visible_to=[p], player=p, decision=request.kind.value,
-                  got=_printable(got, 200), error=_printable(failure.error, 300),
+                  request=request.index, got=_printable(got, 200), error=_printable(failure.error, 300),
                   fallback=None if fallback.choice is None else str(fallback.choice))
         return fallback
 

@@ -115,6 +115,7 @@ class InvalidAction(BaseEvent):
     kind: Literal["invalid_action"] = "invalid_action"
     player: str
     decision: str  # the DecisionKind asked for
+    request: int | None = None  # the player's request index (ties it to its model_call events)
     got: str  # what came back, truncated
     error: str  # why it was refused
     fallback: str | None  # what the engine used instead (None = silence / abstain)
@@ -126,6 +127,7 @@ class ModelCall(BaseEvent):
     kind: Literal["model_call"] = "model_call"
     player: str
     decision: str
+    request: int | None = None  # the player's request index this call answered
     purpose: str  # "choice" or "text"
     prompt_tokens: int
     reused_tokens: int  # prompt tokens served from the seat's KV cache

@@ -6,6 +6,7 @@ minutes in total on 2 CPU cores. Nothing here is faked: the models decide everyt
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -176,3 +177,27 @@ def test_unreachable_endpoint_is_one_clear_error(tmp_path: Path) -> None:
     assert "cannot reach endpoint" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
     assert "Traceback" not in out.stderr
+
+
+def test_small_model_sweep_and_its_report(tmp_path: Path) -> None:
+    """A real (tiny) sweep mixing a bundled model with random players, then its report."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    rules = tmp_path / "short.toml"
+    rules.write_text("max_days = 1\ndiscussion_rounds = 1\n[roles]\nmafia = 1\n")
+    folder = tmp_path / "sweep"
+    sweep = subprocess.run(
+        [sys.executable, "-m", "mafia", "sweep", "--agents", f"{MODEL},random", "--games", "2",
+         "--players", "5", "--rules", str(rules), "--max-tokens", "12", "--out", str(folder)],
+        capture_output=True, text=True, timeout=600, env=env)
+    assert sweep.returncode == 0, sweep.stderr
+    report = subprocess.run(
+        [sys.executable, "-m", "mafia", "report", str(folder), "--json",
+         "--baseline-games", "200"], capture_output=True, text=True, timeout=600, env=env)
+    assert report.returncode == 0, report.stderr
+    data = json.loads(report.stdout)
+    assert data["games"] == 2 and sum(data["wins"].values()) == 2
+    model = data["models"][MODEL]
+    assert model["seat_games"] == 5  # rotation: 3 seats in one game, 2 in the other
+    assert model["tokens_per_game"] > 0 and model["seconds_per_game"] > 0
+    assert data["models"]["random"]["tokens_per_game"] == 0
+    assert data["baseline"]["games"] == 200

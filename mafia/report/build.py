@@ -1,0 +1,78 @@
+"""Building a report: load the games, compute every table, optionally run the baseline."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mafia.errors import MafiaError
+from mafia.report.baseline import Baseline, Comparison, compare, run_baseline
+from mafia.report.behaviour import Behaviour, behaviour
+from mafia.report.load import Loaded, load_games
+from mafia.report.metrics import ModelStats, TeamStats, model_stats, team_stats
+from mafia.report.rating import Ratings, rate
+
+BASELINE_FIRST_SEED = 0  # baseline game i uses seed i (sweeps draw theirs from a hash)
+
+
+@dataclass
+class Report:
+    loaded: Loaded
+    config: dict[str, Any]  # rules of the first counted game
+    configs: int  # distinct rule sets among counted games
+    agents: dict[str, tuple[str, int]]  # spec -> (agent kind, seat-games)
+    teams: TeamStats
+    models: dict[str, ModelStats]
+    ratings: Ratings
+    behaviour: Behaviour
+    baseline: Baseline | None = None
+    comparisons: list[Comparison] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        out = [f"skipped {s.file}: {s.reason}" for s in self.loaded.skipped]
+        if self.configs > 1:
+            out.append(f"games use {self.configs} different rule sets; rules and the baseline "
+                       "are those of the first game")
+        out.extend(f"counted despite a bad line: {p}" for p in self.loaded.problems)
+        return out
+
+
+def build_report(path: str | Path, *, bootstrap: int = 200, seed: int = 0,
+                 baseline_games: int = 2000,
+                 on_baseline: Callable[[int], None] | None = None) -> Report:
+    """Everything `mafia report` shows. `seed` drives the bootstrap; baseline game i uses seed
+    BASELINE_FIRST_SEED + i; `on_baseline(done)` is called after each baseline game."""
+    loaded = load_games(path)
+    games = loaded.games
+    if not games:
+        first = loaded.skipped[0]
+        raise MafiaError(f"no finished games in {loaded.path}: {len(loaded.skipped)} "
+                         f"transcript(s) skipped (e.g. {first.file}: {first.reason})")
+    kinds: dict[str, str] = {}
+    seat_games: Counter[str] = Counter()
+    for g in games:
+        for s in g.seats.values():
+            kinds.setdefault(s.spec, s.kind)
+            seat_games[s.spec] += 1
+    configs = {json.dumps(g.config, sort_keys=True) for g in games}
+    models = model_stats(games)
+    report = Report(
+        loaded=loaded, config=games[0].config, configs=len(configs),
+        agents={s: (kinds[s], seat_games[s]) for s in sorted(kinds)},
+        teams=team_stats(games), models=models, ratings=rate(games, bootstrap, seed),
+        behaviour=behaviour(games))
+    add_baseline(report, baseline_games, on_baseline)
+    return report
+
+
+def add_baseline(report: Report, games: int,
+                 on_game: Callable[[int], None] | None = None) -> None:
+    """Play `games` random games under the report's rules (none when 0) and compare."""
+    if games > 0:
+        report.baseline = run_baseline(report.config, games, BASELINE_FIRST_SEED, on_game)
+        report.comparisons = compare(report.models, report.baseline)

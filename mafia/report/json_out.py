@@ -1,0 +1,113 @@
+"""The report as one JSON object (`mafia report --json`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mafia.report.behaviour import Behaviour
+from mafia.report.build import Report
+
+
+def report_json(r: Report) -> dict[str, Any]:
+    """The whole report as JSON-ready data. A *proportion* below is {"k", "n", "rate" (null when
+    n = 0), "ci": [lo, hi]} with the Wilson 95% interval; a *vote tally* is {"votes", "hits",
+    "rate", "random"} where "random" is the hit rate uniform random voting over the same living
+    players would have. Keys:
+
+    - "path", "transcripts" (*.jsonl files read), "games" (finished games counted),
+      "skipped": [{"file", "reason"}], "warnings": [str].
+    - "agents": {spec: {"kind", "seat_games"}}; "rules": the first game's config;
+      "rule_sets": distinct configs among counted games.
+    - "wins": {"town", "mafia", "draw"}: games won (they sum to "games").
+    - "teams": {"town", "mafia", "draw"}: proportions of games; "mean_days".
+    - "models": {spec: {"games", "seat_games", "win" (proportion of seat-games won), "survival",
+      "invalid_actions", "decisions", "invalid_rate", "tokens_per_game", "seconds_per_game",
+      "roles": {role: the same figures}, "teams": {team: the same figures},
+      "town_games" (proportion: games in which it held a town seat, won by town),
+      "rating": {"value", "ci"}, "town_vote_accuracy" (vote tally of its town seats)}}.
+    - "rating": {"beta" (mafia side's log-odds edge), "games" (decided games fitted),
+      "bootstrap", "seed", "note", "ranking": [spec, best first]}.
+    - "behaviour": {"town_vote_accuracy", "bus_rate" (mafia votes on fellow mafia),
+      "detective_follow_through" (votes while knowing a living mafia; hits: on one): vote
+      tallies; "abstains"; "most_accused": {"days", "mafia_share", "vote_share",
+      "distinct_targets"}; "vote_reciprocity"; "speaking": {"seats": {name: {"messages",
+      "share", "expected"}}, "max_deviation"}; "dms": {"count", "per_living_player_per_day",
+      "mafia-mafia", "town-town", "cross" (shares), "reciprocity"}; "per_day": {day:
+      {"days", "town_accuracy", "town_random", "distinct_targets", "top_share", "top_mafia"}}}.
+    - "baseline": null (skipped) or {"games", "first_seed", "winners": {team: n}, "town"
+      (proportion), "models": {spec: {"town_games" (proportion), "z", "p", "significant"}}}.
+    """
+    ratings = {s: (t, lo, hi) for s, t, lo, hi in r.ratings.ranked()}
+    models = {}
+    for spec, m in r.models.items():
+        t, lo, hi = ratings[spec]
+        models[spec] = {
+            "games": m.games, **m.overall.to_json(),
+            "roles": {role: x.to_json() for role, x in sorted(m.roles.items())},
+            "teams": {team: x.to_json() for team, x in sorted(m.teams.items())},
+            "town_games": m.town_games.to_json(),
+            "rating": {"value": t, "ci": [lo, hi]},
+            "town_vote_accuracy": r.behaviour.town_by_spec[spec].to_json()
+            if spec in r.behaviour.town_by_spec else None,
+        }
+    teams = r.teams
+    return {
+        "path": str(r.loaded.path), "transcripts": r.loaded.transcripts, "games": teams.games,
+        "skipped": [{"file": s.file, "reason": s.reason} for s in r.loaded.skipped],
+        "warnings": r.warnings,
+        "agents": {s: {"kind": k, "seat_games": n} for s, (k, n) in r.agents.items()},
+        "rules": r.config, "rule_sets": r.configs,
+        "wins": {"town": teams.town.k, "mafia": teams.mafia.k, "draw": teams.draw.k},
+        "teams": {"town": teams.town.to_json(), "mafia": teams.mafia.to_json(),
+                  "draw": teams.draw.to_json(), "mean_days": teams.mean_days},
+        "models": models,
+        "rating": {"beta": r.ratings.beta, "games": r.ratings.games,
+                   "bootstrap": r.ratings.bootstrap, "seed": r.ratings.seed,
+                   "note": r.ratings.note, "ranking": list(ratings)},
+        "behaviour": behaviour_json(r.behaviour),
+        "baseline": None if r.baseline is None else {
+            "games": r.baseline.games, "first_seed": r.baseline.first_seed,
+            "winners": dict(r.baseline.winners), "town": r.baseline.town.to_json(),
+            "models": {c.spec: {"town_games": c.town.to_json(), "z": c.z, "p": c.p,
+                                "significant": c.significant} for c in r.comparisons}},
+    }
+
+
+def behaviour_json(b: Behaviour) -> dict[str, Any]:
+    total = sum(b.public.values())
+    seats = {name: {"messages": b.public[name],
+                    "share": b.public[name] / total if total else None,
+                    "expected": b.public_expected[name] / total if total else None}
+             for name in b.public_expected}
+    dms = sum(b.dms.values())
+    days = sum(d.days for d in b.per_day.values())
+    return {
+        "town_vote_accuracy": b.town.to_json(), "bus_rate": b.bus.to_json(),
+        "detective_follow_through": b.detective.to_json(), "abstains": b.abstains,
+        "most_accused": {"days": days,
+                         "mafia_share": _mean(sum(d.top_mafia for d in b.per_day.values()), days),
+                         "vote_share": _mean(sum(d.top_share for d in b.per_day.values()), days),
+                         "distinct_targets": _mean(sum(d.distinct_targets
+                                                       for d in b.per_day.values()), days)},
+        "vote_reciprocity": _mean(b.vote_reciprocated, b.vote_edges),
+        "speaking": {"seats": seats, "max_deviation": max_deviation(seats)},
+        "dms": {"count": dms, "per_living_player_per_day": _mean(dms, b.living_player_days),
+                **{k: _mean(b.dms[k], dms) for k in ("mafia-mafia", "town-town", "cross")},
+                "reciprocity": _mean(b.dm_reciprocated, b.dm_edges)},
+        "per_day": {str(day): {"days": d.days, "town_accuracy": d.town.rate,
+                               "town_random": d.town.random,
+                               "distinct_targets": _mean(d.distinct_targets, d.days),
+                               "top_share": _mean(d.top_share, d.days),
+                               "top_mafia": _mean(d.top_mafia, d.days)}
+                    for day, d in sorted(b.per_day.items())},
+    }
+
+
+def max_deviation(seats: dict[str, dict[str, Any]]) -> float | None:
+    gaps = [abs(s["share"] - s["expected"]) for s in seats.values() if s["share"] is not None]
+    return max(gaps) if gaps else None
+
+
+def _mean(total: float, n: float) -> float | None:
+    return total / n if n else None
+

@@ -1,0 +1,175 @@
+"""Rich tables of a report. They read the JSON form (json_out.report_json), so what a person
+reads and what `--json` prints can never disagree."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from rich import box
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from mafia.config import Rules
+
+ROLE_ORDER = ("mafia", "detective", "doctor", "villager")
+
+
+def pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def rate_ci(p: dict[str, Any]) -> tuple[str, str]:
+    lo, hi = p["ci"]
+    return pct(p["rate"]), ("-" if p["n"] == 0 else f"{100 * lo:.1f}-{100 * hi:.1f}")
+
+
+def num(x: float | None, digits: int = 2) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def _table(title: str, *columns: str, left: int = 1) -> Table:
+    """The first `left` columns hold names (left-aligned, folded if long); numbers follow."""
+    # No vertical rules and collapsed padding: the widest table (models by role) fits 80 columns.
+    t = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
+              collapse_padding=True)
+    for i, c in enumerate(columns):
+        if i < left:
+            t.add_column(c, overflow="fold", min_width=len(c))  # specs may be long paths
+        else:
+            t.add_column(c, justify="right", no_wrap=True)
+    return t
+
+
+def rules_line(config: dict[str, Any]) -> str:
+    """Players and roles, then only the rules that differ from their defaults."""
+    counts = config.get("roles", {})
+    roles = ", ".join(f"{r} {counts[r]}" for r in ROLE_ORDER if counts.get(r))
+    try:
+        defaults = Rules.model_validate({"players": config.get("players", 7)}).model_dump(
+            mode="json")
+    except ValueError:
+        defaults = {}
+    changed = [f"{k}={v}" for k, v in config.items()
+               if k not in ("players", "roles") and defaults.get(k) != v]
+    return (f"{config.get('players')} players ({roles}); "
+            + (", ".join(changed) if changed else "other rules default"))
+
+
+def header(r: dict[str, Any]) -> Iterator[RenderableType]:
+    yield Text(f"mafia report: {r['path']}", style="bold")
+    yield Text(f"{r['transcripts']} transcripts, {r['games']} games counted, "
+               f"{len(r['skipped'])} skipped")
+    yield Text("agents: " + ", ".join(f"{s} ({a['kind']}, {a['seat_games']} seat-games)"
+                                      for s, a in r["agents"].items()))
+    yield Text("rules: " + rules_line(r["rules"]))
+    for w in r["warnings"]:
+        yield Text.assemble(("warning: ", "yellow"), w)
+
+
+def teams_table(r: dict[str, Any]) -> Table:
+    t = _table("Teams (per game)", "outcome", "games", "rate", "95% CI")
+    for team in ("town", "mafia", "draw"):
+        p = r["teams"][team]
+        t.add_row(team, f"{p['k']}/{p['n']}", *rate_ci(p))
+    t.caption = f"mean days per game: {r['teams']['mean_days']:.2f}"
+    return t
+
+
+def models_table(r: dict[str, Any]) -> Table:
+    t = _table("Models by role", "model", "role", "n", "win", "95% CI", "alive", "invalid",
+               "tok/g", "s/g", left=2)
+    for spec, m in r["models"].items():
+        rows = [("all", m)] + [(role, m["roles"][role]) for role in ROLE_ORDER
+                               if role in m["roles"]]
+        for i, (role, x) in enumerate(rows):
+            t.add_row(spec if i == 0 else "", role, str(x["seat_games"]), *rate_ci(x["win"]),
+                      pct(x["survival"]), pct(x["invalid_rate"]),
+                      f"{x['tokens_per_game']:.0f}", f"{x['seconds_per_game']:.1f}",
+                      end_section=i == len(rows) - 1)
+    t.caption = ("n: seat-games; win: the seat's team won; alive: survived the game; invalid: "
+                 "invalid actions per decision; tok/g, s/g: tokens generated and model "
+                 "seconds per seat-game")
+    return t
+
+
+def rating_table(r: dict[str, Any]) -> Table:
+    info = r["rating"]
+    t = _table("Rating (team logistic model; higher wins more)", "#", "model", "rating",
+               "95% CI", "town votes", "on mafia", "random", left=2)
+    for i, spec in enumerate(info["ranking"], start=1):
+        m = r["models"][spec]
+        lo, hi = m["rating"]["ci"]
+        acc = m["town_vote_accuracy"] or {"votes": 0, "rate": None, "random": None}
+        ci = "-" if info["note"] else f"[{lo:+.2f}, {hi:+.2f}]"
+        t.add_row(str(i), spec, f"{m['rating']['value']:+.2f}", ci,
+                  str(acc["votes"]), pct(acc["rate"]), pct(acc["random"]))
+    t.caption = (f"{info['games']} decided games, mafia-side edge beta {info['beta']:+.2f}, "
+                 f"bootstrap {info['bootstrap']} (seed {info['seed']})"
+                 + (f"; {info['note']}" if info["note"] else ""))
+    return t
+
+
+def behaviour_table(r: dict[str, Any]) -> Table:
+    b = r["behaviour"]
+    t = _table("Behaviour", "metric", "value", "random play")
+    for label, key in (("town votes on a mafia player", "town_vote_accuracy"),
+                       ("mafia votes on fellow mafia (bus)", "bus_rate"),
+                       ("detective votes on a mafia they found", "detective_follow_through")):
+        v = b[key]
+        t.add_row(label, f"{pct(v['rate'])} of {v['votes']}", pct(v["random"]))
+    ma = b["most_accused"]
+    t.add_row("most-accused player was mafia", f"{pct(ma['mafia_share'])} of {ma['days']} days",
+              "")
+    t.add_row("share of a day's votes on its most-accused", pct(ma["vote_share"]), "")
+    t.add_row("distinct vote targets per day", num(ma["distinct_targets"]), "")
+    t.add_row("vote graph reciprocity", num(b["vote_reciprocity"]), "", end_section=True)
+    dms = b["dms"]
+    t.add_row("DMs per living player per day", num(dms["per_living_player_per_day"]),
+              f"{dms['count']} DMs")
+    t.add_row("DMs mafia-mafia / town-town / cross",
+              " / ".join(pct(dms[k]) for k in ("mafia-mafia", "town-town", "cross")), "")
+    t.add_row("DM graph reciprocity", num(dms["reciprocity"]), "", end_section=True)
+    sp = b["speaking"]
+    t.add_row("public messages: largest gap to an equal share", pct(sp["max_deviation"]), "")
+    t.caption = "public messages by seat (equal share): " + ", ".join(
+        f"{n} {pct(s['share'])} ({pct(s['expected'])})" for n, s in sp["seats"].items())
+    return t
+
+
+def baseline_table(r: dict[str, Any]) -> Table | Text:
+    base = r["baseline"]
+    if base is None:
+        return Text("baseline: skipped (--baseline-games 0)")
+    rate, ci = rate_ci(base["town"])
+    t = _table("Town win rate vs random play", "model", "town games", "town won", "95% CI",
+               "z", "p")
+    t.add_row("random play", str(base["games"]), rate, ci, "", "", style="dim",
+              end_section=True)
+    for spec, c in base["models"].items():
+        p = c["town_games"]
+        mark = " *" if c["significant"] else ""
+        t.add_row(spec, str(p["n"]), *rate_ci(p), num(c["z"]),
+                  _p(c["p"]) + mark,
+                  style="bold" if c["significant"] else None)
+    t.caption = ("town games: games in which the model held a town seat; z, p: two-sided "
+                 "two-proportion z-test against random play; * p < 0.05")
+    return t
+
+
+def _p(p: float | None) -> str:
+    return "-" if p is None else "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def render(r: dict[str, Any]) -> Iterator[RenderableType]:
+    yield from header(r)
+    for part in (teams_table(r), models_table(r), rating_table(r), behaviour_table(r),
+                 baseline_table(r)):
+        yield Text("")
+        note = part.caption if isinstance(part, Table) else None
+        if isinstance(part, Table):
+            part.caption = None  # printed below as text: a long caption would widen the table
+        yield part
+        if note:
+            yield Text(str(note), style="dim")
