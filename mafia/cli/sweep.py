@@ -92,7 +92,10 @@ def run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
     seconds = time.perf_counter() - start
-    rate = f" ({len(todo) / seconds:,.0f} games/s)" if todo and seconds > 0 else ""
+    per_s = len(todo) / seconds if todo and seconds > 0 else 0.0
+    rate = ""
+    if per_s:
+        rate = f" ({per_s:,.0f} games/s)" if per_s >= 10 else f" ({per_s * 60:,.1f} games/min)"
     console.print(f"sweep: {args.games} games in {folder} ({len(todo)} played now, "
                   f"{len(done)} already done) in {seconds:.1f} s{rate} · {_wins(wins)}",
                   markup=False, soft_wrap=True)
