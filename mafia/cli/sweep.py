@@ -81,9 +81,9 @@ def run(args: argparse.Namespace) -> int:
                       RateColumn(), TimeRemainingColumn(), console=console,
                       transient=False) as progress:
             task = progress.add_task(_wins(wins), total=args.games, completed=len(done))
-            for outcome in _play(plan, todo, folder, workers):
-                wins[outcome.winner] += 1
-                progress.update(task, advance=1, description=_wins(wins))
+            for outcomes in _play(plan, todo, folder, workers):
+                wins.update(o.winner for o in outcomes)
+                progress.update(task, advance=len(outcomes), description=_wins(wins))
     except KeyboardInterrupt:
         complete = len(finished(folder, args.games))
         console.print(f"interrupted: {complete}/{args.games} games complete in {folder}; "
@@ -117,12 +117,13 @@ def _chunks(todo: list[int], workers: int, models: bool) -> list[list[int]]:
 
 
 def _play(plan: SweepPlan, todo: list[int], folder: Path,
-          workers: int) -> Iterator[GameOutcome]:
+          workers: int) -> Iterator[list[GameOutcome]]:
+    """Outcomes, one list per finished chunk of games."""
     models = any(s not in BASELINES for s in plan.specs)
     chunks = _chunks(todo, workers, models)
     if workers == 1:
         for chunk in chunks:
-            yield from play_chunk(plan, chunk, str(folder))
+            yield play_chunk(plan, chunk, str(folder))
         return
     # spawn, not fork: the parent has threads (the progress display).
     context = multiprocessing.get_context("spawn")
@@ -131,7 +132,7 @@ def _play(plan: SweepPlan, todo: list[int], folder: Path,
     try:
         futures = [pool.submit(play_chunk, plan, chunk, str(folder)) for chunk in chunks]
         for future in cf.as_completed(futures):
-            yield from future.result()
+            yield future.result()
     except BaseException:
         for process in list(getattr(pool, "_processes", {}).values()):
             process.terminate()  # games in flight are lost; their .part files are replayed
