@@ -69,6 +69,13 @@ def _value(f: BinaryIO, vtype: int, keep: bool) -> object:
             raise GGUFError(f"metadata array of {count} items")
         if item_type in _SCALARS:  # skip fixed-size arrays without decoding them
             f.seek(struct.calcsize(_SCALARS[item_type]) * count, 1)
+        elif item_type == 8:  # string arrays (a 262k-token vocabulary): skip, don't decode
+            unpack = struct.Struct("<Q").unpack
+            for _ in range(count):
+                length = f.read(8)
+                if len(length) != 8:
+                    raise GGUFError("file ends inside the metadata header")
+                f.seek(unpack(length)[0], 1)
         else:
             for _ in range(count):
                 _value(f, item_type, False)
