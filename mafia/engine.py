@@ -411,7 +411,15 @@ def run_game(engine: Engine) -> GameResult:
     loop = getattr(_LOOPS, "loop", None)
     if loop is None or loop.is_closed():
         loop = _LOOPS.loop = asyncio.new_event_loop()
-    return loop.run_until_complete(engine.run())
+    try:
+        return loop.run_until_complete(engine.run())
+    except BaseException:  # Ctrl-C or a crash: stop the players' tasks, leave no warnings
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.close()
+        raise
 
 
 async def play(rules_: Rules, seed: int, players: Sequence[Player], **kwargs: Any) -> GameResult:
