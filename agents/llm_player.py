@@ -71,8 +71,8 @@ class LLMPlayer:
         return Answer(choice, text, tuple(calls))
 
     async def _choose(self, request: Request, calls: list[CallInfo]) -> Option | None:
-        prompt = self.prompt.build(request.observation, request.kind.value)
         labels = [option_label(o) for o in request.options]
+        prompt = self.prompt.build(request.observation, request.kind.value, options=labels)
         result = await self.backend.choose(prompt, labels, seed=self._next_seed(),
                                            temperature=CHOICE_TEMPERATURE)
         calls.append(CallInfo("choice", result.prompt_tokens, result.reused_tokens,

@@ -8,7 +8,7 @@ Layout, so llama.cpp can reuse the cached prefix of a seat's previous call:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
@@ -120,10 +120,11 @@ class SeatPrompt:
                     kept.append(ln.text)
         return "\n".join(kept)
 
-    def build(self, obs: Observation, kind: str, say_to: str | None = None) -> str:
+    def build(self, obs: Observation, kind: str, say_to: str | None = None,
+              options: Sequence[str] = ()) -> str:
         """The full prompt for one decision, shortened deliberately if it would not fit."""
         self._absorb(obs)
-        prompt = self._render(obs, kind, say_to)
+        prompt = self._render(obs, kind, say_to, options)
         while self.count_tokens(prompt) > self.budget:
             chatter = self._chatter()
             essential = sum(1 for ln in self.lines if ln.essential)
@@ -137,17 +138,19 @@ class SeatPrompt:
                 self.dropped_essential += max(1, essential // 8)
             else:
                 break
-            prompt = self._render(obs, kind, say_to)
+            prompt = self._render(obs, kind, say_to, options)
         return prompt
 
-    def _render(self, obs: Observation, kind: str, say_to: str | None) -> str:
+    def _render(self, obs: Observation, kind: str, say_to: str | None,
+                options: Sequence[str]) -> str:
         known = dict(obs.revealed())
         known.update(obs.investigations())
         known.update({m: "mafia" for m in obs.teammates})
         state = self.book.state.render(phase=obs.phase.value, day=obs.day, alive=obs.alive,
                                        me=obs.player, role=obs.role.value,
                                        teammates=obs.teammates, known=known)
-        question = self.book.decision.render(kind=kind, me=obs.player, say_to=say_to)
+        question = self.book.decision.render(kind=kind, me=obs.player, say_to=say_to,
+                                             options=[o.strip() for o in options])
         log = self._log()
         if self.chat is None:
             return f"{self.header}\n\n{log}\n{state}\n{question}"

@@ -38,7 +38,7 @@ from agents.backends.fake import ScriptedBackend, ScriptExhausted
 from agents.backends.http_backend import _match, options_grammar
 from agents.gguf_meta import read_gguf_info
 from agents.llm_player import LLMPlayer, call_seed, prompt_style
-from agents.prompting import PromptBook
+from agents.prompting import PromptBook, option_label
 from agents.random_player import RandomPlayer
 from agents.registry import BUNDLED, resolve
 
@@ -313,7 +313,9 @@ def _questions(turn: Turn) -> list[str]:
         DecisionKind.PROTECT: f"[secret] {me} protects:",
         DecisionKind.INVESTIGATE: f"[secret] {me} investigates:",
         DecisionKind.DAY_ACTION:
-            f"{me} can speak to everyone, wait, or dm one player privately. {me} chooses to:",
+            "Options: " + ", ".join(option_label(o).strip() for o in turn.request.options)
+            + f".\n{me} can speak to everyone, wait, or dm (privately message) one player. "
+            f"{me} chooses:",
         DecisionKind.MAFIA_CHAT: f"[mafia chat] {me}:",
         DecisionKind.LAST_WORDS: f"{me} (last words):",
     }[kind]
@@ -337,16 +339,16 @@ async def test_prompt_ends_with_state_block_and_answer_prefix(style):
                 questions = _questions(turn)
                 assert len(turn.prompts) == len(questions)
                 for prompt, question in zip(turn.prompts, questions):
-                    tail = prompt[prompt.rindex("\nNow: ") + 1:].split("\n")
+                    assert prompt.endswith(question)
+                    tail = prompt[prompt.rindex("\nNow: ") + 1:-len(question)].split("\n")
                     assert tail[0] == f"Now: {obs.phase} {obs.day}. Alive: {', '.join(obs.alive)}."
                     assert tail[1].startswith(f"{obs.player} is {obs.role}")
                     if style == "chat":
                         assert tail[2].endswith("<|im_end|>") and len(tail) == 5
                         assert prompt.endswith(ASSISTANT + question)
                     else:
-                        assert len(tail) == 3
-                    assert tail[-1] == question
-                    endings.add(re.sub(r"\b[A-Z][a-z]+\b", "N", question))
+                        assert tail[2:] == [""]  # the question follows the state block
+                    endings.add(re.sub(r"\b[A-Z][a-z]+\b", "N", question.split("\n")[-1]))
     assert len(endings) == 9, endings  # every kind of question was asked
 
 
