@@ -200,3 +200,15 @@ def test_as_unknown_seat_and_from_day(game: Path) -> None:
     later = mafia("replay", str(game), "--from-day", "2")
     assert later.returncode == 0
     assert "Night 1" not in later.stdout and "Day 2" in later.stdout
+
+
+def test_live_status_line_names_seats_only_in_the_omniscient_view() -> None:
+    """Who is asked at night reveals roles, so spectator and seat views show counts only."""
+    from mafia.cli.play import thinking_line
+
+    night = frozenset({"Bob", "Dave", "Eve"})  # e.g. two mafia and the doctor
+    assert thinking_line(night, View()) == "thinking: Bob, Dave, Eve"
+    assert thinking_line(night, View(public=True)) == "thinking: 3 player(s)"
+    assert thinking_line(night, View(seat="Alice")) == "thinking: 3 player(s)"
+    assert thinking_line(night, View(seat="Bob")) == "thinking: Bob and 2 other(s)"
+    assert thinking_line(frozenset(), View()) == ""

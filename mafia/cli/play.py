@@ -76,6 +76,19 @@ def default_out(seed: int) -> Path:
     return Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-seed{seed}.jsonl"
 
 
+def thinking_line(who: frozenset[str], view: View) -> str:
+    """The status line while players think. Only the omniscient view names them: who is
+    asked at night would reveal the mafia, the doctor and the detective."""
+    if not who:
+        return ""
+    if view.seat is None and not view.public:
+        return f"thinking: {', '.join(sorted(who))}"
+    if view.seat in who:
+        others = len(who) - 1
+        return f"thinking: {view.seat}" + (f" and {others} other(s)" if others else "")
+    return f"thinking: {len(who)} player(s)"
+
+
 def play_game(
     rules: Rules,
     seed: int,
@@ -101,7 +114,7 @@ def play_game(
         sinks.append(show)
         with console.status("starting", spinner="dots") as status:
             def waiting(who: frozenset[str]) -> None:
-                status.update(f"thinking: {', '.join(sorted(who))}" if who else "")
+                status.update(thinking_line(who, view))
 
             engine = Engine(rules, seed, players, sinks=sinks, on_waiting=waiting,
                             timeout_s=timeout_s)
