@@ -203,12 +203,12 @@ def test_as_unknown_seat_and_from_day(game: Path) -> None:
 
 
 def test_live_status_line_names_seats_only_in_the_omniscient_view() -> None:
-    """Who is asked at night reveals roles, so spectator and seat views show counts only."""
+    """Who is asked at night reveals roles, so spectator and seat views name nobody else."""
     from mafia.cli.play import thinking_line
 
     night = frozenset({"Bob", "Dave", "Eve"})  # e.g. two mafia and the doctor
     assert thinking_line(night, View()) == "thinking: Bob, Dave, Eve"
-    assert thinking_line(night, View(public=True)) == "thinking: 3 player(s)"
-    assert thinking_line(night, View(seat="Alice")) == "thinking: 3 player(s)"
-    assert thinking_line(night, View(seat="Bob")) == "thinking: Bob and 2 other(s)"
+    assert thinking_line(night, View(public=True)) == "players are thinking"
+    assert thinking_line(night, View(seat="Alice")) == "players are thinking"
+    assert thinking_line(night, View(seat="Bob")) == "Bob is thinking"
     assert thinking_line(frozenset(), View()) == ""

@@ -77,16 +77,13 @@ def default_out(seed: int) -> Path:
 
 
 def thinking_line(who: frozenset[str], view: View) -> str:
-    """The status line while players think. Only the omniscient view names them: who is
-    asked at night would reveal the mafia, the doctor and the detective."""
+    """The status line while players think. Only the omniscient view names them (or counts
+    them): who is asked at night would reveal the mafia, the doctor and the detective."""
     if not who:
         return ""
     if view.seat is None and not view.public:
         return f"thinking: {', '.join(sorted(who))}"
-    if view.seat in who:
-        others = len(who) - 1
-        return f"thinking: {view.seat}" + (f" and {others} other(s)" if others else "")
-    return f"thinking: {len(who)} player(s)"
+    return f"{view.seat} is thinking" if view.seat in who else "players are thinking"
 
 
 def play_game(
