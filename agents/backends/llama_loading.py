@@ -8,6 +8,8 @@ are reached through ggml's "extra buffer types" (weight repacking), so we load m
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import threading
 from typing import Any
@@ -40,9 +42,64 @@ def load_llama(**kwargs: Any) -> Any:
     from llama_cpp import Llama
     from llama_cpp._utils import suppress_stdout_stderr
 
+    import llama_cpp._internals as internals
+
     with _PATCH_LOCK:
         disable_extra_buffers()
-        # llama.cpp prints load-time notes (e.g. about Gemma's SWA cache) to the stderr file
-        # descriptor even with verbose=False; keep the terminal clean while loading.
-        with suppress_stdout_stderr(disable=bool(kwargs.get("verbose"))):
-            return Llama(**kwargs)
+        original = internals.LlamaModel
+        internals.LlamaModel = _shared_model_factory(original)  # type: ignore[misc]
+        try:
+            # llama.cpp prints load-time notes (e.g. about Gemma's SWA cache) to the stderr
+            # file descriptor even with verbose=False; keep the terminal clean while loading.
+            with suppress_stdout_stderr(disable=bool(kwargs.get("verbose"))):
+                return Llama(**kwargs)
+        finally:
+            internals.LlamaModel = original  # type: ignore[misc]
+
+
+# One loaded llama_model per (file, load parameters), shared by every seat's context: weights
+# are mmapped anyway, but each load also builds the vocabulary (262k tokens for Gemma: ~0.7 s
+# and tens of MiB per seat). Kept for the life of the process.
+_MODELS: dict[tuple[str, int, bool], Any] = {}
+
+
+@atexit.register
+def _leak_shared_models() -> None:
+    """At exit, let the OS reclaim shared models: freeing one during interpreter teardown,
+    possibly before a context that uses it, could crash the process on its way out."""
+    for model in _MODELS.values():
+        model._exit_stack = contextlib.ExitStack()
+        model.close = lambda: None
+
+
+class _SharedModel:
+    """A LlamaModel that the owning Llama must not free (other seats use it too)."""
+
+    def __init__(self, model: Any) -> None:
+        self._shared = model
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._shared, name)
+
+    def close(self) -> None:
+        pass
+
+
+def _shared_model_factory(original: Any) -> Any:
+    def make(*, path_model: str, params: Any, verbose: bool = True) -> Any:
+        if params.vocab_only:
+            return original(path_model=path_model, params=params, verbose=verbose)
+        key = (path_model, int(params.n_gpu_layers), bool(params.use_extra_bufts))
+        if key not in _MODELS:
+            _MODELS[key] = original(path_model=path_model, params=params, verbose=verbose)
+        return _SharedModel(_MODELS[key])
+
+    return make
+
+
+def pss_mib() -> float:
+    """This process's proportional set size (for quick measurements)."""
+    for line in open("/proc/self/smaps_rollup"):
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
