@@ -420,9 +420,3 @@ def run_game(engine: Engine) -> GameResult:
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
         raise
-
-
-async def play(rules_: Rules, seed: int, players: Sequence[Player], **kwargs: Any) -> GameResult:
-    return await Engine(rules_, seed, players, **kwargs).run()
-
-

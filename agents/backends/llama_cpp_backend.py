@@ -70,9 +70,6 @@ class LlamaCppBackend:
         # special=True: chat-template markers in our own prompt become real control tokens.
         return self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=True)
 
-    def _cached(self) -> int:
-        return self.llm.n_tokens
-
     async def complete(self, prompt: str, *, seed: int, max_tokens: int,
                        stop: Sequence[str], temperature: float) -> Completion:
         return await asyncio.to_thread(self._complete, prompt, seed, max_tokens, list(stop),
