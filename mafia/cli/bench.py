@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
             game = figures(seed, result.winner.value, result.days, result.events, wall_s,
                            load_s, pss.peak)
             games.append(floor.apply(game, result.events) if floor else game)
-            del players
+            players = []  # let this game's contexts go before the next game loads
             console.print(f"game {i + 1}/{args.games}: seed {seed}, {result.winner.value}, "
                           f"{wall_s:.1f} s")
     rates = asdict(floor.rates) if floor else None
