@@ -18,7 +18,7 @@ from mafia.errors import MafiaError
 from agents.backends.base import Backend
 from agents.prompting import PromptBook, SeatPrompt, option_label
 from agents.registry import ResolvedModel, resolve
-from agents.specs import ModelOptions
+from agents.specs import BASELINES, ModelOptions
 
 CHOICE_TEMPERATURE = 1.0  # sample choices in proportion to the model's own probabilities
 SPEECH_TEMPERATURE = 0.8
@@ -77,7 +77,7 @@ class LLMPlayer:
                                            temperature=CHOICE_TEMPERATURE)
         calls.append(CallInfo("choice", result.prompt_tokens, result.reused_tokens,
                               result.generated_tokens, result.latency_ms,
-                              prompt if self.log_prompts else None))
+                              prompt if self.log_prompts else None, result.shared_tokens))
         if 0 <= result.index < len(request.options):
             return request.options[result.index]
         return None  # refused by the engine as an invalid action, with a seeded fallback
@@ -90,7 +90,7 @@ class LLMPlayer:
                                           temperature=SPEECH_TEMPERATURE)
         calls.append(CallInfo("text", out.prompt_tokens, out.reused_tokens,
                               out.generated_tokens, out.latency_ms,
-                              prompt if self.log_prompts else None))
+                              prompt if self.log_prompts else None, out.shared_tokens))
         return out.text
 
 
@@ -103,18 +103,21 @@ def prompt_style(requested: str, chat_template: str | None) -> str:
     return requested
 
 
-_LOADED: dict[tuple[str, int, ModelOptions], Backend] = {}  # with reuse_models only
+_LOADED: dict[tuple[Any, ...], Any] = {}  # with reuse_models only
 
 
 class LLMPlayerFactory:
-    """Resolves each model spec once and builds one backend per seat."""
+    """Resolves each model spec once and builds each seat's backend: a handle on the model's
+    shared batched context, or (simple backend, endpoint) a backend of its own."""
 
-    def __init__(self, specs: Sequence[str], options: ModelOptions) -> None:
+    def __init__(self, seat_specs: Sequence[str], options: ModelOptions) -> None:
         self.options = options
         self.book = PromptBook()
+        self.seat_specs = list(seat_specs)
         self.models: dict[str, ResolvedModel | None] = {}
-        for spec in dict.fromkeys(specs):
+        for spec in dict.fromkeys(s for s in seat_specs if s not in BASELINES):
             self.models[spec] = self._resolve(spec)
+        self.groups: dict[str, Any] = {}
         if options.endpoint is not None:
             from agents.backends.http_backend import check_endpoint
 
@@ -136,14 +139,36 @@ class LLMPlayerFactory:
                          log_prompts=self.options.log_prompts, book=self.book, spec=spec)
 
     def _backend(self, spec: str, seat: int) -> Backend:
-        if not self.options.reuse_models:
-            return self._new_backend(spec)
-        key = (spec, seat, self.options)
-        backend = _LOADED.get(key)
-        if backend is None:
-            backend = _LOADED[key] = self._new_backend(spec)
+        if self.options.endpoint is None and self.options.backend == "batched":
+            rank = self.seat_specs[:seat].count(spec)  # this seat's place among the spec's
+            backend: Backend = self._group(spec).seats[rank]
+        else:
+            backend = self._loaded(("seat", spec, seat, self.options), self._new_backend, spec)
         backend.reset()
         return backend
+
+    def _group(self, spec: str) -> Any:
+        if spec not in self.groups:
+            n = self.seat_specs.count(spec)
+            self.groups[spec] = self._loaded(("group", spec, n, self.options),
+                                             self._new_group, spec, n)
+        return self.groups[spec]
+
+    def _loaded(self, key: tuple[Any, ...], make: Any, *args: Any) -> Any:
+        """Make it, or with reuse_models take the one this process already loaded."""
+        if not self.options.reuse_models:
+            return make(*args)
+        if key not in _LOADED:
+            _LOADED[key] = make(*args)
+        return _LOADED[key]
+
+    def _new_group(self, spec: str, n_seats: int) -> Any:
+        from agents.backends.batched import BatchedModel
+
+        model = self.models[spec]
+        assert model is not None
+        return BatchedModel(model, n_seats=n_seats, n_ctx=self.options.ctx,
+                            n_threads=self.options.threads, n_gpu_layers=self.options.gpu_layers)
 
     def _new_backend(self, spec: str) -> Backend:
         model = self.models[spec]

@@ -24,6 +24,9 @@ class ModelOptions:
     prompt_style: str = "auto"  # "auto" | "chat" | "completion"
     log_prompts: bool = False
     max_tokens: int = 40
+    # "batched": every seat of a model in one llama.cpp context, calls of one moment decoded
+    # together (fast). "simple": one Llama per seat, one call at a time (the reference).
+    backend: str = "batched"
     # Keep loaded models across games in this process (sweeps); each game still starts from
     # an empty KV cache, so a game's result does not depend on what ran before it.
     reuse_models: bool = False
@@ -40,7 +43,7 @@ def build_players(
     specs: Sequence[str], n: int, seed: int, options: ModelOptions = ModelOptions()
 ) -> list[Player]:
     """One player per seat; seat i gets specs[i % len(specs)]."""
-    factory = _model_factory(specs, options)
+    factory = _model_factory([specs[seat % len(specs)] for seat in range(n)], options)
     players: list[Player] = []
     for seat in range(n):
         spec = specs[seat % len(specs)]
@@ -52,11 +55,10 @@ def build_players(
     return players
 
 
-def _model_factory(specs: Sequence[str], options: ModelOptions):  # type: ignore[no-untyped-def]
-    model_specs = [s for s in specs if s not in BASELINES]
-    if not model_specs:
+def _model_factory(seat_specs: Sequence[str], options: ModelOptions):  # type: ignore[no-untyped-def]
+    if all(s in BASELINES for s in seat_specs):
         return None
     # Imported lazily: llama.cpp is heavy and random-only games never need it.
     from agents.llm_player import LLMPlayerFactory
 
-    return LLMPlayerFactory(model_specs, options)
+    return LLMPlayerFactory(seat_specs, options)

@@ -66,6 +66,7 @@ class GameFigures:
     floor_s: float | None = None  # llama.cpp floor for this game's tokens (one model only)
     floor_prefill_tokens: int | None = None
     shared_tokens: int | None = None  # tokens re-read per seat that are common text
+    copied_tokens: int = 0  # prompt tokens copied from another seat's cache (not evaluated)
 
     @property
     def floor_ratio(self) -> float | None:
@@ -73,7 +74,7 @@ class GameFigures:
 
     @property
     def evaluated_tokens(self) -> int:
-        return self.prompt_tokens - self.reused_tokens
+        return self.prompt_tokens - self.reused_tokens - self.copied_tokens
 
     @property
     def overhead_s(self) -> float:
@@ -98,6 +99,7 @@ def figures(seed: int, winner: str, days: int, events: Iterable[BaseEvent], wall
         model_s=sum(c.latency_ms for c in calls) / 1000, calls=len(calls),
         prompt_tokens=sum(c.prompt_tokens for c in calls),
         reused_tokens=sum(c.reused_tokens for c in calls),
+        copied_tokens=sum(c.shared_tokens for c in calls),
         generated_tokens=sum(c.generated_tokens for c in calls),
         invalid_actions=sum(1 for e in events if isinstance(e, InvalidAction)),
         decisions=decisions, peak_pss_mib=peak_pss / 2**20,

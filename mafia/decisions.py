@@ -55,6 +55,7 @@ class CallInfo:
     generated_tokens: int
     latency_ms: float
     prompt: str | None = None
+    shared_tokens: int = 0  # prompt tokens copied from another seat's cache, not evaluated
 
 
 @dataclass(frozen=True)

@@ -339,7 +339,7 @@ class Engine:
                           request=request.index, purpose=call.purpose, prompt_tokens=call.prompt_tokens,
                           reused_tokens=call.reused_tokens,
                           generated_tokens=call.generated_tokens, latency_ms=call.latency_ms,
-                          prompt=call.prompt)
+                          prompt=call.prompt, shared_tokens=call.shared_tokens)
             problem = problem or self._problem(request, outcome)
             if problem is None:
                 return outcome
@@ -383,7 +383,8 @@ def _calls_problem(calls: object) -> str | None:
     for call in calls:
         if not isinstance(call, CallInfo) or call.purpose not in ("choice", "text"):
             return "malformed model-call accounting"
-        counts = (call.prompt_tokens, call.reused_tokens, call.generated_tokens)
+        counts = (call.prompt_tokens, call.reused_tokens, call.generated_tokens,
+                  call.shared_tokens)
         if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
             return "malformed model-call accounting"
         if not isinstance(call.latency_ms, (int, float)) or not (

@@ -130,10 +130,13 @@ class ModelCall(BaseEvent):
     request: int | None = None  # the player's request index this call answered
     purpose: str  # "choice" or "text"
     prompt_tokens: int
-    reused_tokens: int  # prompt tokens served from the seat's KV cache
+    reused_tokens: int  # prompt tokens served from the seat's own KV cache
     generated_tokens: int
     latency_ms: float
     prompt: str | None = None  # only with --log-prompts
+    # Prompt tokens copied from another seat's cache (the batched backend reads text every
+    # seat shares, like the rules, once): new to this seat, but not evaluated for it.
+    shared_tokens: int = 0
 
 
 class GameOver(BaseEvent):

@@ -41,12 +41,14 @@ def _play(seed: int, out: Path, options: ModelOptions = OPTIONS, spec: str = MOD
     return play_game(r, seed, players, out)
 
 
-@pytest.fixture(scope="module")
-def twice(tmp_path_factory: pytest.TempPathFactory):
-    """The same seeded game played twice with a bundled model."""
+@pytest.fixture(scope="module", params=["batched", "simple"])
+def twice(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """The same seeded game played twice with a bundled model, with each backend."""
     folder = tmp_path_factory.mktemp("model-games")
-    first = _play(SEED, folder / "a.jsonl")
-    second = _play(SEED, folder / "b.jsonl")
+    options = ModelOptions(ctx=OPTIONS.ctx, max_tokens=OPTIONS.max_tokens,
+                           backend=request.param)
+    first = _play(SEED, folder / "a.jsonl", options)
+    second = _play(SEED, folder / "b.jsonl", options)
     return (first, folder / "a.jsonl"), (second, folder / "b.jsonl")
 
 

@@ -11,9 +11,10 @@ from typing import Any, Protocol
 class Completion:
     text: str
     prompt_tokens: int
-    reused_tokens: int  # prompt tokens served from the KV cache
+    reused_tokens: int  # prompt tokens served from the seat's own KV cache
     generated_tokens: int
     latency_ms: float
+    shared_tokens: int = 0  # prompt tokens copied from another seat's cache (batched backend)
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Choice:
     generated_tokens: int
     latency_ms: float
     logprobs: tuple[float, ...] | None = None  # per option, when the backend scores
+    shared_tokens: int = 0
 
 
 class Backend(Protocol):

@@ -1,4 +1,5 @@
-"""In-process llama.cpp: one `Llama` per seat, so each seat's prompt prefix stays cached.
+"""The simple (reference) backend: one `Llama` per seat, so each seat's prompt prefix stays
+cached. The batched backend (batched.py) is the fast one.
 
 Weights are memory-mapped, so several instances of one file share them. Calls run in a worker
 thread (the asyncio engine stays responsive); one lock per instance means no two coroutines
@@ -21,23 +22,12 @@ from mafia.errors import MafiaError
 
 from agents.backends.base import Choice, Completion
 from agents.backends.llama_loading import load_llama
+from agents.backends.multi_seq import common_prefix as _common_prefix
+from agents.backends.sampling import log_softmax as _log_softmax
+from agents.backends.sampling import pick as _pick
 from agents.registry import ResolvedModel
 
 _COMPUTE = threading.Lock()
-
-
-def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
-def _log_softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max()
-    return shifted - np.log(np.exp(shifted).sum())
 
 
 class LlamaCppBackend:
@@ -148,11 +138,3 @@ class LlamaCppBackend:
                                        shape=(self.llm.n_vocab(),))
         return _log_softmax(logits.astype(np.float64))
 
-
-def _pick(scores: np.ndarray, temperature: float, seed: int) -> int:
-    if temperature <= 0:
-        return int(np.argmax(scores))
-    z = scores / temperature
-    p = np.exp(z - z.max())
-    p /= p.sum()
-    return int(np.random.default_rng(seed).choice(len(p), p=p))

@@ -61,6 +61,10 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                    help="chat template or plain completion prompts (default: from the GGUF)")
     g.add_argument("--max-tokens", type=positive_int, default=40,
                    help="token limit per spoken message (default 40)")
+    g.add_argument("--backend", choices=("batched", "simple"), default="batched",
+                   help="batched: a model's seats share one llama.cpp context and the calls "
+                        "of one moment run together (default); simple: one context per seat, "
+                        "one call at a time (the reference)")
     g.add_argument("--log-prompts", action="store_true",
                    help="store each prompt in the transcript (visible only to its seat)")
 
@@ -68,4 +72,5 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
 def model_options(args: argparse.Namespace) -> ModelOptions:
     return ModelOptions(threads=args.threads, ctx=args.ctx, gpu_layers=args.gpu_layers,
                         endpoint=args.endpoint, prompt_style=args.prompt_style,
-                        log_prompts=args.log_prompts, max_tokens=args.max_tokens)
+                        log_prompts=args.log_prompts, max_tokens=args.max_tokens,
+                        backend=args.backend)

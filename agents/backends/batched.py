@@ -1,0 +1,136 @@
+"""The batched backend: every seat of one model in one llama.cpp context (multi_seq.py),
+with the calls made at the same engine moment decoded together.
+
+When a batch forms. The engine asks all players of a moment at once (`asyncio.gather`), and
+a model player's path from being asked to calling its backend never waits on anything else.
+So every seat of a moment submits its job within the same pass of the event loop. The first
+submission schedules the flush a few `call_soon` hops later (enough for the engine's own task
+hops); by then every seat of that moment has submitted, whatever the speed of the machine.
+Seats woken by one finished batch likewise submit their next jobs (speech after "speak")
+together. Batch composition is therefore a function of the game alone, and so are results:
+same seed, same transcript. Jobs in a batch are ordered by seat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from mafia.errors import MafiaError
+
+from agents.backends.base import Choice, Completion
+from agents.backends.llama_cpp_backend import _COMPUTE
+from agents.backends.llama_loading import load_llama
+from agents.backends.multi_seq import ChoiceJob, Job, JobResult, MultiSeqContext, TextJob
+from agents.backends.sampling import SamplingParams
+from agents.registry import ResolvedModel
+
+FLUSH_HOPS = 3  # event-loop passes between a moment's first job and its flush
+
+
+class BatchedModel:
+    """One model, `n_seats` seats, one context; hands out a Backend per seat."""
+
+    def __init__(self, model: ResolvedModel, *, n_seats: int, n_ctx: int = 2048,
+                 n_threads: int | None = None, n_gpu_layers: int = 0) -> None:
+        self.model = model
+        n_threads = n_threads or os.cpu_count() or 1
+        try:
+            # This Llama is the tokenizer and the handle on the (shared) loaded weights; its
+            # own small context is not used for play.
+            self.llm = load_llama(model_path=str(model.path), n_ctx=64, n_threads=n_threads,
+                                  n_gpu_layers=n_gpu_layers, seed=0, verbose=False)
+            self.ctx = MultiSeqContext(self.llm, n_seats=n_seats, n_ctx_per_seat=n_ctx,
+                                       n_threads=n_threads)
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise MafiaError(f"llama.cpp cannot load {model.path}: {exc}") from None
+        self.n_ctx = n_ctx
+        self.seats = [SeatBackend(self, i) for i in range(n_seats)]
+        self._pending: list[tuple[Job, asyncio.Future[tuple[JobResult, float]]]] = []
+        self._scheduled = False
+        self._running = False
+
+    async def submit(self, job: Job) -> tuple[JobResult, float]:
+        """Run `job` in the next batch; returns its result and its share of the batch time."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[tuple[JobResult, float]] = loop.create_future()
+        self._pending.append((job, future))
+        self._schedule(loop)
+        return await future
+
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        if not self._scheduled and not self._running:
+            self._scheduled = True
+            loop.call_soon(self._tick, loop, FLUSH_HOPS)
+
+    def _tick(self, loop: asyncio.AbstractEventLoop, hops: int) -> None:
+        if hops > 0:
+            loop.call_soon(self._tick, loop, hops - 1)
+            return
+        self._scheduled = False
+        self._running = True
+        loop.create_task(self._flush(loop))
+
+    async def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch = sorted(((j, f) for j, f in self._pending if not f.done()),
+                       key=lambda jf: jf[0].seq)
+        self._pending.clear()
+        try:
+            if batch:
+                start = time.perf_counter()
+                results = await asyncio.to_thread(self._run, [j for j, _ in batch])
+                share = (time.perf_counter() - start) * 1000 / len(batch)
+                for (_, future), result in zip(batch, results):
+                    if not future.done():
+                        future.set_result((result, share))
+        except Exception as exc:  # a failed decode fails this batch's calls, not the game
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+        finally:
+            self._running = False
+            if self._pending:
+                self._schedule(loop)
+
+    def _run(self, jobs: list[Job]) -> list[JobResult]:
+        with _COMPUTE:
+            return self.ctx.run(jobs)
+
+
+class SeatBackend:
+    """The Backend one seat's player talks to."""
+
+    def __init__(self, group: BatchedModel, seq: int) -> None:
+        self.group = group
+        self.seq = seq
+        self.chat_template = group.model.chat_template
+        self.n_ctx = group.n_ctx
+
+    def describe(self) -> dict[str, Any]:
+        return self.group.model.describe()
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.group.ctx.tokenize(text))
+
+    def reset(self) -> None:
+        self.group.ctx.forget(self.seq)
+
+    async def complete(self, prompt: str, *, seed: int, max_tokens: int,
+                       stop: Sequence[str], temperature: float) -> Completion:
+        job = TextJob(self.seq, prompt, seed, max_tokens, tuple(stop),
+                      SamplingParams(temperature=temperature))
+        r, ms = await self.group.submit(job)
+        return Completion(text=r.text, prompt_tokens=r.prompt_tokens,
+                          reused_tokens=r.reused_tokens, generated_tokens=r.generated_tokens,
+                          latency_ms=ms, shared_tokens=r.shared_tokens)
+
+    async def choose(self, prompt: str, options: Sequence[str], *, seed: int,
+                     temperature: float) -> Choice:
+        r, ms = await self.group.submit(ChoiceJob(self.seq, prompt, tuple(options), seed,
+                                                  temperature))
+        return Choice(index=r.index, prompt_tokens=r.prompt_tokens,
+                      reused_tokens=r.reused_tokens, generated_tokens=r.generated_tokens,
+                      latency_ms=ms, logprobs=r.scores, shared_tokens=r.shared_tokens)

@@ -1,0 +1,363 @@
+"""One llama.cpp context holding every seat of a model as its own sequence.
+
+Why: with one `Llama` per seat, each seat re-reads text every other seat has read (the rules
+header) and each call is a small batch (slow per token on a CPU). Here:
+  - each seat is a sequence with its own KV stream (`kv_unified = false`), so attention only
+    ever looks at that seat's own cells: measured 17% faster than one unified cache for seven
+    seats' tails, where every token also scans the other seats' masked cells;
+  - a seat whose cache is empty copies another seat's stream and keeps the longest matching
+    prefix (llama.cpp copies whole streams only), so shared text is read once;
+  - the jobs of one engine moment (every living player voting, say) are decoded together: all
+    prompt tails in one batch, then one token per speaking seat per step;
+  - choices are scored by the log-probability of each option's tokens; the option trie's
+    inner nodes (" dm" before the names) are evaluated after the prompt in the same batch and
+    removed again.
+The result of a job depends only on its seat's tokens and on which jobs share the batch (batch
+shapes change llama.cpp's rounding); callers make the batch composition deterministic.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from agents.backends.sampling import SamplingParams, log_softmax, pick, sample_token
+
+BATCH = 1024  # tokens per llama_decode call (longer work is split, in order)
+MIN_COPY = 32  # a stream copy costs a few ms: worth it only for a longer shared prefix
+
+
+@dataclass
+class ChoiceJob:
+    seq: int
+    prompt: str
+    options: Sequence[str]
+    seed: int
+    temperature: float
+
+
+@dataclass
+class TextJob:
+    seq: int
+    prompt: str
+    seed: int
+    max_tokens: int
+    stop: Sequence[str]
+    params: SamplingParams
+
+
+Job = ChoiceJob | TextJob
+
+
+@dataclass
+class JobResult:
+    prompt_tokens: int = 0
+    reused_tokens: int = 0  # from the seat's own cells
+    shared_tokens: int = 0  # copied from another seat's cells
+    generated_tokens: int = 0
+    index: int = -1  # ChoiceJob: into options
+    scores: tuple[float, ...] | None = None
+    text: str = ""  # TextJob
+
+
+@dataclass
+class _Work:
+    """A job being run: its tokens and, for choices, the option trie."""
+
+    job: Job
+    tokens: list[int]
+    keep: int = 0  # prompt tokens already in the seat's cells
+    copied: int = 0  # of those, copied from another seat in this call
+    fresh: int = 0  # of those, evaluated in this call (the first batch's common prefix)
+    result: JobResult = field(default_factory=JobResult)
+    options: list[list[int]] = field(default_factory=list)  # option tokens after the prompt
+    paths: list[tuple[int, ...]] = field(default_factory=list)  # deepest inner trie paths
+    logits_at: dict[tuple[int, ...], int] = field(default_factory=dict)  # trie node -> entry
+    dists: dict[tuple[int, ...], np.ndarray] = field(default_factory=dict)
+    generated: list[int] = field(default_factory=list)
+    limit: int = 0  # most tokens a text job may generate
+    rng: np.random.Generator | None = None
+    done: bool = False
+
+
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+class MultiSeqContext:
+    """Sequence i is seat i."""
+
+    def __init__(self, llm: Any, *, n_seats: int, n_ctx_per_seat: int, n_threads: int) -> None:
+        import llama_cpp.llama_cpp as raw
+
+        self.raw = raw
+        self.llm = llm
+        self.n_seats = n_seats
+        self.n_ctx_per_seat = n_ctx_per_seat
+        if n_seats > int(raw.llama_max_parallel_sequences()):
+            raise RuntimeError(f"llama.cpp holds at most {raw.llama_max_parallel_sequences()} "
+                               f"sequences in one context; {n_seats} seats share this model")
+        params = raw.llama_context_default_params()
+        params.n_ctx = n_seats * n_ctx_per_seat  # each stream gets n_ctx / n_seq_max cells
+        params.n_batch = BATCH
+        params.n_ubatch = 512
+        params.n_seq_max = n_seats
+        params.kv_unified = False
+        params.swa_full = True  # seats rewind their tails; a pruned sliding window could not
+        params.flash_attn_type = raw.LLAMA_FLASH_ATTN_TYPE_ENABLED
+        params.n_threads = params.n_threads_batch = n_threads
+        params.no_perf = True
+        with quiet_native_output():  # notes about the SWA cache go to the stderr descriptor
+            self.ctx = raw.llama_init_from_model(llm._model.model, params)
+        if not self.ctx:
+            raise RuntimeError("llama.cpp could not create a multi-sequence context")
+        self.mem = raw.llama_get_memory(self.ctx)
+        self.vocab = raw.llama_model_get_vocab(llm._model.model)
+        self.n_vocab = int(raw.llama_vocab_n_tokens(self.vocab))
+        self.batch = raw.llama_batch_init(BATCH, 0, 1)
+        self.cached: dict[int, list[int]] = {}  # seat seq -> tokens in its cells, in order
+        self.lock = threading.Lock()
+        self._finalizer = weakref.finalize(self, _free, raw, self.ctx, self.batch)
+
+    # ---- cache bookkeeping -----------------------------------------------------------------
+
+    def forget(self, seq: int) -> None:
+        with self.lock:
+            self.raw.llama_memory_seq_rm(self.mem, seq, -1, -1)
+            self.cached.pop(seq, None)
+
+    def _clear(self) -> None:
+        self.raw.llama_memory_clear(self.mem, True)
+        self.cached.clear()
+
+    def tokenize(self, text: str) -> list[int]:
+        # special=True: chat-template markers in our own prompt become real control tokens.
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=True)
+
+    def _attach(self, seq: int, tokens: list[int]) -> tuple[int, int]:
+        """Make the seat's cells hold the longest prefix of `tokens` it can get without
+        evaluating (its own cells, or a copy of another seat's); returns that length and how
+        much of it was copied. The last prompt token is always evaluated again: its logits
+        are what the job needs."""
+        limit = len(tokens) - 1
+        own = self.cached.get(seq, [])
+        keep = common_prefix(own, tokens)
+        donor, shared = -1, 0
+        for other, cells in self.cached.items():
+            if other != seq:
+                n = common_prefix(cells, tokens)
+                if n > shared:
+                    donor, shared = other, n
+        if shared > keep + MIN_COPY:
+            keep = min(shared, limit)
+            self._copy(donor, seq, keep)
+            self.cached[seq] = tokens[:keep]
+            return keep, keep
+        keep = min(keep, limit)
+        if keep < len(own):
+            self.raw.llama_memory_seq_rm(self.mem, seq, keep, -1)
+        self.cached[seq] = tokens[:keep]
+        return keep, 0
+
+    def _copy(self, src: int, dst: int, keep: int) -> None:
+        """dst's cells become src's first `keep` cells (whole-stream copy, then trim)."""
+        self.raw.llama_memory_seq_rm(self.mem, dst, -1, -1)
+        self.raw.llama_memory_seq_cp(self.mem, src, dst, -1, -1)
+        self.raw.llama_memory_seq_rm(self.mem, dst, keep, -1)
+
+    # ---- decoding --------------------------------------------------------------------------
+
+    def _decode(self, entries: list[tuple[int, int, int, bool]]) -> dict[int, np.ndarray]:
+        """Evaluate (token, position, sequence, wants logits) entries in order; returns the
+        logits of the entries that asked, by entry index."""
+        out: dict[int, np.ndarray] = {}
+        b = self.batch
+        for start in range(0, len(entries), BATCH):
+            chunk = entries[start:start + BATCH]
+            for i, (token, pos, seq, logits) in enumerate(chunk):
+                b.token[i] = token
+                b.pos[i] = pos
+                b.n_seq_id[i] = 1
+                b.seq_id[i][0] = seq
+                b.logits[i] = 1 if logits else 0
+            b.n_tokens = len(chunk)
+            rc = self.raw.llama_decode(self.ctx, b)
+            if rc != 0:
+                raise RuntimeError(f"llama_decode failed ({rc})")
+            for i, (_, _, _, logits) in enumerate(chunk):
+                if logits:
+                    ptr = self.raw.llama_get_logits_ith(self.ctx, i)
+                    out[start + i] = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).copy()
+        return out
+
+    def run(self, jobs: Sequence[Job]) -> list[JobResult]:
+        """Run the jobs of one moment together (one job per seat)."""
+        with self.lock:
+            try:
+                return self._run(jobs)
+            except RuntimeError:
+                self._clear()  # the cells may be half written; the next calls start cold
+                raise
+
+    def _run(self, jobs: Sequence[Job]) -> list[JobResult]:
+        works = [_Work(job, self.tokenize(job.prompt)) for job in jobs]
+        self._share_first_prefix(works)
+        for w in works:
+            w.keep, copied = self._attach(w.job.seq, w.tokens)
+            w.copied = max(w.copied, copied)
+            if isinstance(w.job, ChoiceJob):
+                self._plan_options(w)
+            r = w.result
+            r.prompt_tokens = len(w.tokens)
+            r.shared_tokens = min(w.copied, w.keep)
+            r.reused_tokens = max(0, w.keep - r.shared_tokens - w.fresh)
+        self._prefill(works)
+        for w in works:
+            if isinstance(w.job, ChoiceJob):
+                self._score(w)
+        self._generate([w for w in works if isinstance(w.job, TextJob)])
+        return [w.result for w in works]
+
+    def _share_first_prefix(self, works: list[_Work]) -> None:
+        """At the first batch of a game nothing is cached: read the common start of the
+        prompts (the rules header) once, into the first seat, and copy it to the others."""
+        if any(self.cached.values()) or len(works) < 2:
+            return
+        n = min(len(w.tokens) for w in works) - 1
+        for w in works[1:]:
+            n = min(n, common_prefix(works[0].tokens, w.tokens))
+        if n <= MIN_COPY:
+            return
+        first = works[0].job.seq
+        self.raw.llama_memory_seq_rm(self.mem, first, -1, -1)
+        self._decode([(t, p, first, False) for p, t in enumerate(works[0].tokens[:n])])
+        self.cached[first] = works[0].tokens[:n]
+        works[0].fresh = n
+        for w in works[1:]:
+            self._copy(first, w.job.seq, n)
+            self.cached[w.job.seq] = w.tokens[:n]
+            w.copied = n
+
+    def _plan_options(self, w: _Work) -> None:
+        """Option tokens after the prompt, and the deepest inner paths of their trie: the
+        nodes whose logits scoring needs beyond the prompt's own."""
+        job = w.job
+        assert isinstance(job, ChoiceJob)
+        # Tokenise each option in context: the boundary with the prompt may merge.
+        fulls = [self.tokenize(job.prompt + option) for option in job.options]
+        base = min([len(w.tokens)] + [common_prefix(w.tokens, f) for f in fulls])
+        if base < len(w.tokens):  # an option merges with the prompt's last tokens
+            w.tokens = w.tokens[:base]
+            w.keep = min(w.keep, base - 1)
+            self.raw.llama_memory_seq_rm(self.mem, job.seq, w.keep, -1)
+            self.cached[job.seq] = w.tokens[:w.keep]
+        w.options = [f[base:] for f in fulls]
+        inner = {tuple(o[:-1]) for o in w.options if len(o) > 1}
+        w.paths = sorted(p for p in inner if not any(q != p and q[:len(p)] == p for q in inner))
+
+    def _prefill(self, works: list[_Work]) -> None:
+        """Every prompt tail in one batch, each followed by its first option path; further
+        paths (rare: options that branch after different first tokens) in more rounds."""
+        rounds = max([1] + [len(w.paths) for w in works])
+        for r in range(rounds):
+            entries: list[tuple[int, int, int, bool]] = []
+            for w in works:
+                seq, n = w.job.seq, len(w.tokens)
+                if r == 0:
+                    for pos in range(w.keep, n):
+                        entries.append((w.tokens[pos], pos, seq, pos == n - 1))
+                    w.logits_at[()] = len(entries) - 1
+                if r < len(w.paths):
+                    path = w.paths[r]
+                    for k in range(1, len(path) + 1):
+                        entries.append((path[k - 1], n + k - 1, seq, True))
+                        w.logits_at[path[:k]] = len(entries) - 1
+                        w.result.generated_tokens += 1
+            logits = self._decode(entries)
+            for w in works:
+                if r == 0:
+                    w.dists[()] = logits[w.logits_at[()]]
+                    self.cached[w.job.seq] = list(w.tokens)
+                if r < len(w.paths):
+                    for k in range(1, len(w.paths[r]) + 1):
+                        node = w.paths[r][:k]
+                        w.dists.setdefault(node, logits[w.logits_at[node]])
+                    # the path was evaluated after the prompt; the cache keeps the prompt only
+                    self.raw.llama_memory_seq_rm(self.mem, w.job.seq, len(w.tokens), -1)
+
+    def _score(self, w: _Work) -> None:
+        job = w.job
+        assert isinstance(job, ChoiceJob)
+        logp: dict[tuple[int, ...], np.ndarray] = {}
+        scores = []
+        for option in w.options:
+            total = 0.0
+            for j, token in enumerate(option):
+                node = tuple(option[:j])
+                if node not in logp:
+                    logp[node] = log_softmax(w.dists[node].astype(np.float64))
+                total += float(logp[node][token])
+            scores.append(total if option else -1e9)
+        w.result.scores = tuple(scores)
+        w.result.index = pick(np.array(scores), job.temperature, job.seed)
+
+    def _generate(self, works: list[_Work]) -> None:
+        """Sample every text job's tokens, one decode step for all of them at a time."""
+        for w in works:
+            job = w.job
+            assert isinstance(job, TextJob)
+            w.rng = np.random.default_rng(job.seed)
+            w.limit = max(1, min(job.max_tokens, self.n_ctx_per_seat - len(w.tokens)))
+            w.result.generated_tokens = 0
+            self._take(w, w.dists[()])
+        while True:
+            active = [w for w in works if not w.done]
+            if not active:
+                return
+            entries = [(w.generated[-1], len(self.cached[w.job.seq]), w.job.seq, True)
+                       for w in active]
+            logits = self._decode(entries)
+            for i, w in enumerate(active):
+                self.cached[w.job.seq].append(w.generated[-1])
+                self._take(w, logits[i])
+
+    def _take(self, w: _Work, logits: np.ndarray) -> None:
+        """Sample one token for a text job and decide whether it is finished."""
+        job = w.job
+        assert isinstance(job, TextJob) and w.rng is not None
+        recent = self.cached[job.seq][-job.params.repeat_last_n:] + w.generated
+        token = sample_token(logits, recent, job.params, w.rng)
+        w.result.generated_tokens += 1
+        if self.raw.llama_vocab_is_eog(self.vocab, token):
+            w.done = True
+            return
+        w.generated.append(token)
+        text = self.llm.detokenize(w.generated).decode("utf-8", errors="ignore")
+        cut = min((text.find(s) for s in job.stop if s in text), default=-1)
+        if cut >= 0:  # the stop token itself is never evaluated
+            w.result.text = text[:cut]
+            w.done = True
+            return
+        w.result.text = text
+        w.done = len(w.generated) >= w.limit
+
+
+def quiet_native_output() -> Any:
+    from llama_cpp._utils import suppress_stdout_stderr
+
+    return suppress_stdout_stderr(disable=False)
+
+
+def _free(raw: Any, ctx: Any, batch: Any) -> None:
+    raw.llama_batch_free(batch)
+    raw.llama_free(ctx)

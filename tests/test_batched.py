@@ -1,0 +1,151 @@
+"""The batched backend with the real bundled model: several seats in one llama.cpp context.
+
+What a user relies on: a seat's answer never depends on what another seat's prompt says
+(they share a KV cache), calls made together are batched deterministically, shared text is
+read once, its scores agree with the one-context-per-seat reference, and a failed decode fails
+only the calls of that batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from agents.backends.batched import BatchedModel
+from agents.backends.llama_cpp_backend import LlamaCppBackend
+from agents.backends.multi_seq import ChoiceJob, TextJob
+from agents.backends.sampling import SamplingParams
+from agents.registry import resolve
+
+pytestmark = pytest.mark.model
+
+HEADER = ("This is a game of Mafia between 5 players: Alice, Bob, Carol, Dave and Eve.\n"
+          "Every player is secretly town or mafia. There are 1 mafia and 4 villagers.\n")
+VOTE = [" Alice", " Bob", " Carol", " Dave", " nobody", " dm Alice", " dm Bob"]
+
+
+def _prompt(me: str, secret: str) -> str:
+    return (f"{HEADER}\n{me} is a villager.\n[private] {secret}\nDay 1.\n"
+            f"Bob: I think Alice is lying.\n{me} votes to eliminate:")
+
+
+@pytest.fixture(scope="module")
+def group() -> BatchedModel:
+    return BatchedModel(resolve("gemma3-270m"), n_seats=3, n_ctx=1024)
+
+
+def _fresh(group: BatchedModel) -> None:
+    for seat in group.seats:
+        seat.reset()
+
+
+def _choose_together(group: BatchedModel, prompts: list[str], options=VOTE):
+    async def go():
+        return await asyncio.gather(*(group.seats[i].choose(p, options, seed=7, temperature=1.0)
+                                      for i, p in enumerate(prompts)))
+    return asyncio.run(go())
+
+
+def test_a_seat_answer_does_not_depend_on_another_seats_secret(group) -> None:
+    """Seats share one context and one batch; what seat 0 was told must not move seat 1.
+    (The two secrets have the same token count: batch shapes change llama.cpp's rounding.)"""
+    told, other = _prompt("Carol", "Dave is the detective."), _prompt("Carol", "Eve is the doctor.")
+    assert len(group.ctx.tokenize(told)) == len(group.ctx.tokenize(other))
+    _fresh(group)
+    a = _choose_together(group, [told, _prompt("Eve", "Alice whispered: I am mafia.")])
+    _fresh(group)
+    b = _choose_together(group, [other, _prompt("Eve", "Alice whispered: I am mafia.")])
+    assert a[0].logprobs != b[0].logprobs  # seat 0's own prompt changed, so did its scores
+    assert a[1].logprobs == b[1].logprobs
+
+
+def test_calls_made_together_form_one_batch_in_seat_order(group) -> None:
+    """Three seats asked at once go into one batch (so shared text is read once); the same
+    calls again give exactly the same answers."""
+    prompts = [_prompt(n, "nothing") for n in ("Carol", "Dave", "Eve")]
+    batches: list[list[int]] = []
+    run = group.ctx.run
+
+    def spy(jobs):
+        batches.append([j.seq for j in jobs])
+        return run(jobs)
+
+    group.ctx.run = spy  # type: ignore[method-assign]
+    try:
+        _fresh(group)
+        first = _choose_together(group, prompts)
+        _fresh(group)
+        second = _choose_together(group, prompts)
+    finally:
+        del group.ctx.run
+    assert batches == [[0, 1, 2], [0, 1, 2]]
+    assert [c.logprobs for c in first] == [c.logprobs for c in second]
+    # the header was evaluated once, by seat 0; the other seats reused it
+    assert first[0].reused_tokens == 0
+    assert all(c.reused_tokens > 20 for c in first[1:])
+
+
+def test_scores_agree_with_the_one_context_per_seat_reference(group) -> None:
+    """Same prompt, same options: log-probabilities match the simple backend up to the
+    rounding differences llama.cpp has between batch shapes (well under 0.5 nats)."""
+    _fresh(group)
+    prompt = _prompt("Carol", "nothing")
+    batched = _choose_together(group, [prompt])[0]
+    simple = LlamaCppBackend(resolve("gemma3-270m"), n_ctx=1024)
+    reference = asyncio.run(simple.choose(prompt, VOTE, seed=7, temperature=1.0))
+    assert batched.logprobs is not None and reference.logprobs is not None
+    for got, want in zip(batched.logprobs, reference.logprobs):
+        assert abs(got - want) < 0.5, (batched.logprobs, reference.logprobs)
+
+
+def test_a_grown_prompt_reuses_the_seat_cells_and_a_new_seat_reuses_another_seats(group) -> None:
+    _fresh(group)
+    base = _prompt("Carol", "nothing")
+    _choose_together(group, [base])
+    grown = asyncio.run(group.seats[0].choose(base + " Alice\nDay 2.\nCarol votes to eliminate:",
+                                              VOTE, seed=1, temperature=0.0))
+    assert grown.reused_tokens >= len(group.ctx.tokenize(base)) - 1
+    other = asyncio.run(group.seats[2].choose(_prompt("Eve", "nothing"), VOTE, seed=1,
+                                              temperature=0.0))
+    assert other.reused_tokens >= len(group.ctx.tokenize(HEADER)) - 2  # the shared header
+
+
+def test_speech_stops_at_a_newline_and_respects_the_token_limit(group) -> None:
+    _fresh(group)
+    jobs = [TextJob(i, _prompt(n, "nothing").replace("votes to eliminate:", "says:"), seed=3,
+                    max_tokens=limit, stop=("\n",), params=SamplingParams(temperature=0.8))
+            for i, (n, limit) in enumerate([("Carol", 40), ("Dave", 3), ("Eve", 1)])]
+    results = group.ctx.run(jobs)
+    for r, job in zip(results, jobs):
+        assert "\n" not in r.text
+        assert 1 <= r.generated_tokens <= job.max_tokens
+    assert results[2].generated_tokens == 1
+
+
+def test_a_failed_decode_fails_that_batch_only_and_the_next_call_starts_clean(
+        group, monkeypatch) -> None:
+    _fresh(group)
+    prompt = _prompt("Carol", "nothing")
+    _choose_together(group, [prompt])
+    raw = group.ctx.raw
+    real = raw.llama_decode
+    monkeypatch.setattr(raw, "llama_decode", lambda ctx, batch: 1)  # "no KV slot"
+    with pytest.raises(RuntimeError):
+        _choose_together(group, [prompt + " Bob\nCarol votes to eliminate:"])
+    monkeypatch.setattr(raw, "llama_decode", real)
+    again = _choose_together(group, [prompt])[0]
+    assert again.reused_tokens == 0  # the cache was cleared, not left half written
+    assert 0 <= again.index < len(VOTE)
+
+
+def test_choices_with_many_multi_token_options_use_scratch_rounds(group) -> None:
+    """More option branches than scratch sequences: the batch runs in rounds, still legal."""
+    _fresh(group)
+    options = [f" dm Player{i}x{i}" for i in range(40)]
+    jobs = [ChoiceJob(i, _prompt(n, "nothing"), options, seed=5, temperature=1.0)
+            for i, n in enumerate(["Carol", "Dave", "Eve"])]
+    results = group.ctx.run(jobs)
+    for r in results:
+        assert 0 <= r.index < len(options)
+        assert r.scores is not None and all(s > -1e8 for s in r.scores)
