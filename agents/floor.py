@@ -28,32 +28,47 @@ class Rates:
     decode_tok_s: float
 
 
-def measure_rates(model: ResolvedModel, threads: int | None, prompt_tokens: int = 256,
-                  decode_tokens: int = 16, repeats: int = 3) -> Rates:
-    """Raw llama.cpp speed for `model` here, one sequence in an empty context: a batch of
-    `prompt_tokens`, then single-token decode steps. A warm-up first, then the median of
-    `repeats` runs of each: single runs on a shared 2-core machine moved by 30%. Flash
-    attention is on, as in the batched backend (it measured slightly faster here)."""
-    import os
-    import statistics
+class RateMeter:
+    """Raw llama.cpp speed for a model here, one sequence in an empty context: a batch of
+    `prompt_tokens`, then single-token decode steps; the median of `repeats` runs of each
+    (single runs on a shared 2-core machine moved by 30%). Flash attention is on, as in the
+    batched backend (it measured slightly faster here). `mafia bench` measures again after
+    every game: this machine's speed drifts over minutes. The context exists only while
+    measuring, so it never counts in a game's memory."""
 
-    n = threads or os.cpu_count() or 1
-    llm = load_llama(model_path=str(model.path), n_ctx=1024, n_threads=n, n_threads_batch=n,
-                     flash_attn=True, verbose=False)
-    tokens = llm.tokenize((_SAMPLE * 40).encode(), add_bos=True)[:prompt_tokens]
-    llm.eval(tokens)  # warm-up: the first batches pay one-off costs
-    prefill, decode = [], []
-    for _ in range(repeats):
-        llm.reset()
-        start = time.perf_counter()
-        llm.eval(tokens)
-        prefill.append(len(tokens) / (time.perf_counter() - start))
-        start = time.perf_counter()
-        for token in tokens[:decode_tokens]:
-            llm.eval([token])
-        decode.append(decode_tokens / (time.perf_counter() - start))
-    llm.close()
-    return Rates(statistics.median(prefill), statistics.median(decode))
+    def __init__(self, model: ResolvedModel, threads: int | None, prompt_tokens: int = 256,
+                 decode_tokens: int = 16, repeats: int = 3) -> None:
+        import os
+
+        self.path = str(model.path)
+        self.threads = threads or os.cpu_count() or 1
+        self.prompt_tokens, self.decode_tokens, self.repeats = (prompt_tokens, decode_tokens,
+                                                                repeats)
+
+    def measure(self) -> Rates:
+        import statistics
+
+        n = self.threads
+        llm = load_llama(model_path=self.path, n_ctx=1024, n_threads=n, n_threads_batch=n,
+                         flash_attn=True, verbose=False)
+        tokens = llm.tokenize((_SAMPLE * 40).encode(), add_bos=True)[:self.prompt_tokens]
+        llm.eval(tokens)  # warm-up: the first batches pay one-off costs
+        prefill, decode = [], []
+        for _ in range(self.repeats):
+            llm.reset()
+            start = time.perf_counter()
+            llm.eval(tokens)
+            prefill.append(len(tokens) / (time.perf_counter() - start))
+            start = time.perf_counter()
+            for token in tokens[:self.decode_tokens]:
+                llm.eval([token])
+            decode.append(self.decode_tokens / (time.perf_counter() - start))
+        llm.close()
+        return Rates(statistics.median(prefill), statistics.median(decode))
+
+
+def measure_rates(model: ResolvedModel, threads: int | None) -> Rates:
+    return RateMeter(model, threads).measure()
 
 
 def token_counter(model: ResolvedModel) -> Callable[[str], int]:

@@ -67,6 +67,8 @@ class GameFigures:
     floor_prefill_tokens: int | None = None
     shared_tokens: int | None = None  # tokens re-read per seat that are common text
     copied_tokens: int = 0  # prompt tokens copied from another seat's cache (not evaluated)
+    prefill_tok_s: float | None = None  # the llama.cpp rates this game's floor used
+    decode_tok_s: float | None = None
 
     @property
     def floor_ratio(self) -> float | None:

@@ -56,11 +56,15 @@ def run(args: argparse.Namespace) -> int:
                                                          out_dir / f"seed{seed}.jsonl"))
             game = figures(seed, result.winner.value, result.days, result.events, wall_s,
                            load_s, pss.peak)
-            games.append(floor.apply(game, result.events) if floor else game)
-            players = []  # let this game's contexts go before the next game loads
+            players = []  # let this game's contexts go before measuring or the next game
+            if floor:
+                with console.status("measuring llama.cpp rates again", spinner="dots"):
+                    floor.game_over()
+                game = floor.apply(game, result.events)
+            games.append(game)
             console.print(f"game {i + 1}/{args.games}: seed {seed}, {result.winner.value}, "
                           f"{wall_s:.1f} s")
-    rates = asdict(floor.rates) if floor else None
+    rates = asdict(floor.start_rates) if floor else None
     if args.json:
         print(json.dumps({"agents": specs, "players": rules.players, "rates": rates,
                           "games": [asdict(g) | {"evaluated_tokens": g.evaluated_tokens,
@@ -72,8 +76,9 @@ def run(args: argparse.Namespace) -> int:
         console.print(table(games, specs, rules.players))
         if floor:
             console.print(f"llama.cpp rates measured at start: prefill "
-                          f"{floor.rates.prefill_tok_s:.0f} tok/s, decode "
-                          f"{floor.rates.decode_tok_s:.0f} tok/s")
+                          f"{floor.start_rates.prefill_tok_s:.0f} tok/s, decode "
+                          f"{floor.start_rates.decode_tok_s:.0f} tok/s (each game's floor "
+                          f"uses the mean of the rates measured just before and after it)")
         console.print(f"peak PSS {pss.peak / 2**20:.0f} MiB · transcripts in {out_dir}")
     return 0
 
@@ -94,8 +99,15 @@ ROWS = (
     ("wall / floor", lambda g: _opt(g.floor_ratio, ".2f")),
     ("  floor prefill tokens", lambda g: _opt(g.floor_prefill_tokens, "d")),
     ("  shared tokens re-read per seat", lambda g: _opt(g.shared_tokens, "d")),
+    ("  prefill / decode tok/s", lambda g: _rates(g)),
     ("peak PSS MiB (so far)", lambda g: f"{g.peak_pss_mib:.0f}"),
 )
+
+
+def _rates(g: GameFigures) -> str:
+    if g.prefill_tok_s is None or g.decode_tok_s is None:
+        return "n/a"
+    return f"{g.prefill_tok_s:.0f} / {g.decode_tok_s:.0f}"
 
 
 def _opt(value: float | int | None, fmt: str) -> str:
@@ -103,10 +115,21 @@ def _opt(value: float | int | None, fmt: str) -> str:
 
 
 class Floor:
-    """Rates measured once at the start, applied to each game's tokens (see agents/floor.py)."""
+    """Rates measured at the start and after every game, applied to each game's tokens (see
+    agents/floor.py). A game uses the mean of the rates measured just before and just after
+    it: this machine's speed drifts by tens of percent over minutes."""
 
-    def __init__(self, rates: Any, count: Any) -> None:
-        self.rates, self.count = rates, count
+    def __init__(self, meter: Any, count: Any) -> None:
+        self.meter, self.count = meter, count
+        self.start_rates = self.last = meter.measure()
+
+    def game_over(self) -> None:
+        """Measure again; the game just played gets the mean of before and after."""
+        from agents.floor import Rates
+
+        before, self.last = self.last, self.meter.measure()
+        self.rates = Rates((before.prefill_tok_s + self.last.prefill_tok_s) / 2,
+                           (before.decode_tok_s + self.last.decode_tok_s) / 2)
 
     @classmethod
     def for_specs(cls, specs: list[str], options: ModelOptions,
@@ -114,19 +137,21 @@ class Floor:
         models = {s for s in specs if s not in BASELINES}
         if len(models) != 1 or options.endpoint is not None:
             return None  # a floor needs one in-process model
-        from agents.floor import measure_rates, token_counter
+        from agents.floor import RateMeter, token_counter
         from agents.registry import resolve
 
         model = resolve(models.pop())
         with console.status("measuring llama.cpp prefill and decode rates", spinner="dots"):
-            return cls(measure_rates(model, options.threads), token_counter(model))
+            return cls(RateMeter(model, options.threads), token_counter(model))
 
     def apply(self, game: GameFigures, events: Any) -> GameFigures:
         from agents.floor import floor_tokens
 
         tokens = floor_tokens(events, self.count)
         return replace(game, floor_s=tokens.seconds(self.rates),
-                       floor_prefill_tokens=tokens.prefill, shared_tokens=tokens.shared_saved)
+                       floor_prefill_tokens=tokens.prefill, shared_tokens=tokens.shared_saved,
+                       prefill_tok_s=self.rates.prefill_tok_s,
+                       decode_tok_s=self.rates.decode_tok_s)
 
 
 def table(games: list[GameFigures], specs: list[str], players: int) -> Table:
