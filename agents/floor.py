@@ -31,8 +31,9 @@ class Rates:
 class RateMeter:
     """Raw llama.cpp speed for a model here, one sequence in an empty context: a batch of
     `prompt_tokens`, then single-token decode steps; the median of `repeats` runs of each
-    (single runs on a shared 2-core machine moved by 30%). Flash attention is on, as in the
-    batched backend (it measured slightly faster here). `mafia bench` measures again after
+    (single runs on a shared 2-core machine moved by 30%). Each rate is the better of
+    llama.cpp with and without flash attention (which wins depends on the model and the
+    rate), so the floor is what llama.cpp can do at best. `mafia bench` measures again after
     every game: this machine's speed drifts over minutes. The context exists only while
     measuring, so it never counts in a game's memory."""
 
@@ -46,11 +47,16 @@ class RateMeter:
                                                                 repeats)
 
     def measure(self) -> Rates:
+        on, off = self._measure(flash_attn=True), self._measure(flash_attn=False)
+        return Rates(max(on.prefill_tok_s, off.prefill_tok_s),
+                     max(on.decode_tok_s, off.decode_tok_s))
+
+    def _measure(self, flash_attn: bool) -> Rates:
         import statistics
 
         n = self.threads
         llm = load_llama(model_path=self.path, n_ctx=1024, n_threads=n, n_threads_batch=n,
-                         flash_attn=True, verbose=False)
+                         flash_attn=flash_attn, verbose=False)
         tokens = llm.tokenize((_SAMPLE * 40).encode(), add_bos=True)[:self.prompt_tokens]
         llm.eval(tokens)  # warm-up: the first batches pay one-off costs
         prefill, decode = [], []

@@ -141,7 +141,7 @@ class LLMPlayerFactory:
     def _backend(self, spec: str, seat: int) -> Backend:
         if self.options.endpoint is None and self.options.backend == "batched":
             rank = self.seat_specs[:seat].count(spec)  # this seat's place among the spec's
-            backend: Backend = self._group(spec).seats[rank]
+            backend: Backend = self._group(spec).seat(rank)
         else:
             backend = self._loaded(("seat", spec, seat, self.options), self._new_backend, spec)
         backend.reset()

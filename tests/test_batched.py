@@ -36,13 +36,13 @@ def group() -> BatchedModel:
 
 
 def _fresh(group: BatchedModel) -> None:
-    for seat in group.seats:
-        seat.reset()
+    for i in range(group.n_seats):
+        group.seat(i).reset()
 
 
 def _choose_together(group: BatchedModel, prompts: list[str], options=VOTE):
     async def go():
-        return await asyncio.gather(*(group.seats[i].choose(p, options, seed=7, temperature=1.0)
+        return await asyncio.gather(*(group.seat(i).choose(p, options, seed=7, temperature=1.0)
                                       for i, p in enumerate(prompts)))
     return asyncio.run(go())
 
@@ -81,9 +81,9 @@ def test_calls_made_together_form_one_batch_in_seat_order(group) -> None:
         del group.ctx.run
     assert batches == [[0, 1, 2], [0, 1, 2]]
     assert [c.logprobs for c in first] == [c.logprobs for c in second]
-    # the header was evaluated once, by seat 0; the other seats reused it
-    assert first[0].reused_tokens == 0
-    assert all(c.reused_tokens > 20 for c in first[1:])
+    # the header was evaluated once, by seat 0; the other seats got a copy of its cells
+    assert first[0].reused_tokens == first[0].shared_tokens == 0
+    assert all(c.shared_tokens > 20 and c.reused_tokens == 0 for c in first[1:])
 
 
 def test_scores_agree_with_the_one_context_per_seat_reference(group) -> None:
@@ -103,12 +103,13 @@ def test_a_grown_prompt_reuses_the_seat_cells_and_a_new_seat_reuses_another_seat
     _fresh(group)
     base = _prompt("Carol", "nothing")
     _choose_together(group, [base])
-    grown = asyncio.run(group.seats[0].choose(base + " Alice\nDay 2.\nCarol votes to eliminate:",
+    grown = asyncio.run(group.seat(0).choose(base + " Alice\nDay 2.\nCarol votes to eliminate:",
                                               VOTE, seed=1, temperature=0.0))
     assert grown.reused_tokens >= len(group.ctx.tokenize(base)) - 1
-    other = asyncio.run(group.seats[2].choose(_prompt("Eve", "nothing"), VOTE, seed=1,
+    other = asyncio.run(group.seat(2).choose(_prompt("Eve", "nothing"), VOTE, seed=1,
                                               temperature=0.0))
-    assert other.reused_tokens >= len(group.ctx.tokenize(HEADER)) - 2  # the shared header
+    assert other.shared_tokens >= len(group.ctx.tokenize(HEADER)) - 2  # the shared header
+    assert other.reused_tokens == 0
 
 
 def test_speech_stops_at_a_newline_and_respects_the_token_limit(group) -> None:

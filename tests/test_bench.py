@@ -63,3 +63,19 @@ def test_bench_with_random_players_runs_and_reports_json(tmp_path) -> None:
     assert all(g["floor_s"] is None and g["model_s"] == 0 for g in data["games"])
     assert data["peak_pss_mib"] > 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["seed0.jsonl", "seed1.jsonl"]
+
+
+def test_the_floor_is_the_same_whichever_backend_read_the_shared_header() -> None:
+    """The batched backend copies the rules header from another seat's cache instead of
+    evaluating it (shared_tokens). Those tokens are still new to the seat, so the floor does
+    not move, while the bench's "evaluated" figure drops by exactly the copied tokens."""
+    from mafia.bench import figures
+
+    count = lambda text: len(text.split())  # noqa: E731 - a stand-in tokenizer
+    simple = [_start(0), _call(1, "Alice", 100, 0, 3), _call(2, "Bob", 100, 0, 3)]
+    copied = _call(2, "Bob", 100, 0, 3).model_copy(update={"shared_tokens": 30})
+    batched = [simple[0], simple[1], copied]
+    assert floor_tokens(simple, count) == floor_tokens(batched, count)
+    evaluated = [figures(0, "town", 1, ev, 1.0, 0.0, 0).evaluated_tokens
+                 for ev in (simple, batched)]
+    assert evaluated == [200, 170]

@@ -24,7 +24,9 @@ from mafia.errors import MafiaError
 from agents.backends.base import Choice, Completion
 from agents.backends.llama_cpp_backend import _COMPUTE
 from agents.backends.llama_loading import load_llama
-from agents.backends.multi_seq import ChoiceJob, Job, JobResult, MultiSeqContext, TextJob
+from agents.backends.multi_seq import (
+    ChoiceJob, Job, JobResult, MultiSeqContext, TextJob, use_flash_attn,
+)
 from agents.backends.sampling import SamplingParams
 from agents.registry import ResolvedModel
 
@@ -44,14 +46,21 @@ class BatchedModel:
             self.llm = load_llama(model_path=str(model.path), n_ctx=64, n_threads=n_threads,
                                   n_gpu_layers=n_gpu_layers, seed=0, verbose=False)
             self.ctx = MultiSeqContext(self.llm, n_seats=n_seats, n_ctx_per_seat=n_ctx,
-                                       n_threads=n_threads)
+                                       n_threads=n_threads, flash_attn=use_flash_attn(self.llm))
         except (ValueError, RuntimeError, OSError) as exc:
             raise MafiaError(f"llama.cpp cannot load {model.path}: {exc}") from None
         self.n_ctx = n_ctx
-        self.seats = [SeatBackend(self, i) for i in range(n_seats)]
+        self.n_seats = n_seats
         self._pending: list[tuple[Job, asyncio.Future[tuple[JobResult, float]]]] = []
         self._scheduled = False
         self._running = False
+
+    def seat(self, i: int) -> "SeatBackend":
+        """Seat i's backend. The group keeps no reference to it (no cycle: a finished game's
+        context is freed as soon as its players are dropped)."""
+        if not 0 <= i < self.n_seats:
+            raise IndexError(f"seat {i} of {self.n_seats}")
+        return SeatBackend(self, i)
 
     async def submit(self, job: Job) -> tuple[JobResult, float]:
         """Run `job` in the next batch; returns its result and its share of the batch time."""
