@@ -338,8 +338,10 @@ class MultiSeqContext:
         """Sample one token for a text job and decide whether it is finished."""
         job = w.job
         assert isinstance(job, TextJob) and w.rng is not None
-        recent = self.cached[job.seq][-job.params.repeat_last_n:] + w.generated
-        token = sample_token(logits, recent, job.params, w.rng)
+        # Like llama.cpp's sampler chain as llama-cpp-python builds it for one completion, the
+        # repeat penalty sees only this call's own tokens, not the prompt (whose many newlines
+        # would otherwise be penalised, and messages would run on past their line).
+        token = sample_token(logits, w.generated, job.params, w.rng)
         w.result.generated_tokens += 1
         if self.raw.llama_vocab_is_eog(self.vocab, token):
             w.done = True

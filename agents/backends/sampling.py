@@ -2,7 +2,8 @@
 
 The batched backend samples its own tokens (llama-cpp-python's sampler chain works on one
 sequence of a `Llama`). The chain mirrors the one the simple backend asks llama.cpp for:
-repeat penalty over the last 64 tokens, top-k, top-p, min-p, then temperature.
+repeat penalty over the last 64 tokens generated in this call, top-k, top-p, min-p, then
+temperature.
 """
 
 from __future__ import annotations
