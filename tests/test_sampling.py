@@ -66,3 +66,19 @@ def test_pick_follows_scores_and_seed() -> None:
     counts = Counter(pick(scores, 1.0, seed) for seed in range(2000))
     assert 0.65 < counts[0] / 2000 < 0.75
     assert pick(scores, 1.0, 11) == pick(scores, 1.0, 11)
+
+
+def test_flash_attention_only_for_wide_attention_heads() -> None:
+    """The batched backend turns llama.cpp's CPU flash attention on for head size >= 128
+    (Gemma 3: faster) and off for narrow heads (SmolLM2, 64: decode steps 2.3x slower)."""
+    from types import SimpleNamespace
+
+    from agents.backends.multi_seq import use_flash_attn
+
+    gemma = {"general.architecture": "gemma3", "gemma3.attention.key_length": 256}
+    smol = {"general.architecture": "llama", "llama.embedding_length": "576",
+            "llama.attention.head_count": "9"}
+    unknown = {"general.architecture": "mystery"}
+    assert use_flash_attn(SimpleNamespace(metadata=gemma))
+    assert not use_flash_attn(SimpleNamespace(metadata=smol))
+    assert not use_flash_attn(SimpleNamespace(metadata=unknown))
