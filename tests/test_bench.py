@@ -79,3 +79,22 @@ def test_the_floor_is_the_same_whichever_backend_read_the_shared_header() -> Non
     evaluated = [figures(0, "town", 1, ev, 1.0, 0.0, 0).evaluated_tokens
                  for ev in (simple, batched)]
     assert evaluated == [200, 170]
+
+
+def test_each_game_floor_uses_the_mean_of_the_rates_before_and_after_it() -> None:
+    """The machine's speed drifts, so a game's floor uses rates measured around that game."""
+    from mafia.cli.bench import Floor
+
+    class Meter:
+        def __init__(self) -> None:
+            self.readings = iter([Rates(300.0, 40.0), Rates(200.0, 30.0), Rates(100.0, 20.0)])
+
+        def measure(self) -> Rates:
+            return next(self.readings)
+
+    floor = Floor(Meter(), count=lambda text: len(text.split()))
+    assert floor.start_rates == Rates(300.0, 40.0)
+    floor.game_over()
+    assert floor.rates == Rates(250.0, 35.0)
+    floor.game_over()
+    assert floor.rates == Rates(150.0, 25.0)
