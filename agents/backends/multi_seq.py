@@ -129,6 +129,9 @@ class MultiSeqContext:
         self.n_vocab = int(raw.llama_vocab_n_tokens(self.vocab))
         self.batch = raw.llama_batch_init(BATCH, 0, 1)
         self.cached: dict[int, list[int]] = {}  # seat seq -> tokens in its cells, in order
+        # Streams copied into since the last decode: llama.cpp copies stream data only at the
+        # next decode, so they must not be copied from yet.
+        self.unsettled: set[int] = set()
         self.lock = threading.Lock()
         self._finalizer = weakref.finalize(self, _free, raw, self.ctx, self.batch)
 
@@ -142,6 +145,7 @@ class MultiSeqContext:
     def _clear(self) -> None:
         self.raw.llama_memory_clear(self.mem, True)
         self.cached.clear()
+        self.unsettled.clear()
 
     def tokenize(self, text: str) -> list[int]:
         # special=True: chat-template markers in our own prompt become real control tokens.
@@ -157,7 +161,7 @@ class MultiSeqContext:
         keep = common_prefix(own, tokens)
         donor, shared = -1, 0
         for other, cells in self.cached.items():
-            if other != seq:
+            if other != seq and other not in self.unsettled:
                 n = common_prefix(cells, tokens)
                 if n > shared:
                     donor, shared = other, n
@@ -177,6 +181,7 @@ class MultiSeqContext:
         self.raw.llama_memory_seq_rm(self.mem, dst, -1, -1)
         self.raw.llama_memory_seq_cp(self.mem, src, dst, -1, -1)
         self.raw.llama_memory_seq_rm(self.mem, dst, keep, -1)
+        self.unsettled.add(dst)
 
     # ---- decoding --------------------------------------------------------------------------
 
@@ -197,6 +202,7 @@ class MultiSeqContext:
             rc = self.raw.llama_decode(self.ctx, b)
             if rc != 0:
                 raise RuntimeError(f"llama_decode failed ({rc})")
+            self.unsettled.clear()
             for i, (_, _, _, logits) in enumerate(chunk):
                 if logits:
                     ptr = self.raw.llama_get_logits_ith(self.ctx, i)
