@@ -73,10 +73,6 @@ class RateMeter:
         return Rates(statistics.median(prefill), statistics.median(decode))
 
 
-def measure_rates(model: ResolvedModel, threads: int | None) -> Rates:
-    return RateMeter(model, threads).measure()
-
-
 def token_counter(model: ResolvedModel) -> Callable[[str], int]:
     llm = load_llama(model_path=str(model.path), vocab_only=True, verbose=False)
     return lambda text: len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
