@@ -64,15 +64,23 @@ class GameFigures:
     decisions: int
     peak_pss_mib: float
     floor_s: float | None = None  # llama.cpp floor for this game's tokens (one model only)
+    depth0_floor_s: float | None = None  # the same with every token at depth-0 cost
     floor_prefill_tokens: int | None = None
     shared_tokens: int | None = None  # tokens re-read per seat that are common text
     copied_tokens: int = 0  # prompt tokens copied from another seat's cache (not evaluated)
-    prefill_tok_s: float | None = None  # the llama.cpp rates this game's floor used
+    prefill_tok_s: float | None = None  # the llama.cpp rates this game's floor used, depth 0
     decode_tok_s: float | None = None
+    prefill_tok_s_1k: float | None = None  # ... and at depth 1,000
+    decode_tok_s_1k: float | None = None
+    prefill_depth: float | None = None  # mean depth of the prompt tokens new to their seat
 
     @property
     def floor_ratio(self) -> float | None:
         return self.wall_s / self.floor_s if self.floor_s else None
+
+    @property
+    def depth0_floor_ratio(self) -> float | None:
+        return self.wall_s / self.depth0_floor_s if self.depth0_floor_s else None
 
     @property
     def evaluated_tokens(self) -> int:

@@ -7,12 +7,14 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from helpers import REPO
 
 from mafia.events import GameStarted, Message, ModelCall, PhaseStarted
 from mafia.enums import Channel, Phase
 
-from agents.floor import FloorTokens, Rates, floor_tokens
+from agents.floor import FloorTokens, PerToken, Rates, floor_tokens
 
 
 def _start(seq: int) -> GameStarted:
@@ -48,7 +50,63 @@ def test_floor_counts_shared_text_once() -> None:
     assert tokens.shared_saved > 2 * (2 + 5)
     assert (tokens.shared_saved - 2 * (2 + 5)) % 2 == 0
     assert tokens.prefill == 3 * 60 - tokens.shared_saved
-    assert FloorTokens(100, 10, 0).seconds(Rates(50.0, 10.0)) == 3.0
+    flat = Rates((PerToken(1 / 50, 0.0),), (PerToken(1 / 10, 0.0),))
+    # With no depth cost the floor is tokens over rates: 180 new prompt tokens less the
+    # shared ones at 50 tok/s, 12 generated at 10 tok/s.
+    assert tokens.seconds(flat) == pytest.approx(tokens.prefill / 50 + 12 / 10)
+
+
+def _rates(prefill_slope: float = 0.0, decode_slope: float = 0.0) -> Rates:
+    return Rates((PerToken(0.01, prefill_slope),), (PerToken(0.1, decode_slope),))
+
+
+def test_the_floor_charges_every_token_at_the_cost_of_its_depth() -> None:
+    """Attention reads every earlier token, so a token deep in a seat's context costs more:
+    100 new tokens at depths 1000-1099 cost more than 100 at depths 0-99, by exactly the
+    line's slope times the depth difference; generated tokens likewise."""
+    shallow = FloorTokens(100, 0, 0, prefill_spans=((0, 100),))
+    deep = FloorTokens(100, 0, 0, prefill_spans=((1000, 1100),))
+    rates = _rates(prefill_slope=1e-5)
+    assert shallow.seconds(rates) == pytest.approx(100 * (0.01 + 1e-5 * 49.5))
+    assert deep.seconds(rates) - shallow.seconds(rates) == pytest.approx(100 * 1e-5 * 1000)
+    assert deep.seconds(rates.at_depth_zero()) == pytest.approx(1.0)
+    talk = FloorTokens(0, 10, 0, decode_spans=((500, 510),))
+    assert talk.seconds(_rates(decode_slope=1e-4)) == pytest.approx(10 * (0.1 + 1e-4 * 504.5))
+
+
+def test_shared_text_is_refunded_at_the_depth_where_the_seats_read_it() -> None:
+    """A public line read again by a second seat is taken off at that read's depth (the
+    middle of the call's new tokens), so the refund never exceeds what the read cost."""
+    count = lambda text: len(text.split())  # noqa: E731 - a stand-in tokenizer
+    events = [PhaseStarted(seq=1, day=1, phase=Phase.DAY),
+              _call(2, "Alice", 900, 800, 0, purpose="choice"),
+              _call(3, "Bob", 300, 200, 0, purpose="choice")]
+    tokens = floor_tokens(events, count)
+    assert tokens.saved_at == ((550.0, 2),)  # "Day 1." read by both, at depths 850 and 250
+    rates = _rates(prefill_slope=1e-5)
+    spans = 100 * (0.01 + 1e-5 * 849.5) + 100 * (0.01 + 1e-5 * 249.5)
+    assert tokens.seconds(rates) == pytest.approx(spans - 2 * (0.01 + 1e-5 * 550))
+
+
+def test_the_floor_takes_the_faster_setting_for_every_span() -> None:
+    """Flash attention can win shallow and lose deep (or the reverse): the floor is the
+    best llama.cpp can do, so each span uses whichever setting is faster there."""
+    fast_start = PerToken(0.010, 2e-5)
+    flat = PerToken(0.015, 0.0)
+    rates = Rates((fast_start, flat), (PerToken(0.1, 0.0),))
+    assert rates.prefill_s(0, 10) == pytest.approx(fast_start.over(0, 10))
+    assert rates.prefill_s(2000, 2010) == pytest.approx(flat.over(2000, 2010))
+    assert rates.prefill_tok_s(0) == pytest.approx(1 / 0.010)
+    assert rates.prefill_tok_s(1000) == pytest.approx(1 / 0.015)
+
+
+def test_a_per_token_line_goes_through_two_measurements_and_never_falls() -> None:
+    line = PerToken.through(100, 0.004, 1100, 0.005)
+    assert line.at(100) == pytest.approx(0.004) and line.at(1100) == pytest.approx(0.005)
+    noisy = PerToken.through(100, 0.005, 1100, 0.004)  # the deeper run happened to be faster
+    assert noisy.slope == 0 and noisy.at(5000) == pytest.approx(0.005)
+    steep = PerToken.through(100, 0.004, 200, 0.040)  # a stall during the deeper run
+    assert steep.at(0) == pytest.approx(0.002) and steep.at(100) == pytest.approx(0.004)
 
 
 def test_bench_with_random_players_runs_and_reports_json(tmp_path) -> None:
@@ -87,14 +145,30 @@ def test_each_game_floor_uses_the_mean_of_the_rates_before_and_after_it() -> Non
 
     class Meter:
         def __init__(self) -> None:
-            self.readings = iter([Rates(300.0, 40.0), Rates(200.0, 30.0), Rates(100.0, 20.0)])
+            self.readings = iter([_rates(3e-5), _rates(1e-5), _rates(2e-5)])
 
         def measure(self) -> Rates:
             return next(self.readings)
 
     floor = Floor(Meter(), count=lambda text: len(text.split()))
-    assert floor.start_rates == Rates(300.0, 40.0)
+    assert floor.start_rates == _rates(3e-5)
     floor.game_over()
-    assert floor.rates == Rates(250.0, 35.0)
+    assert floor.rates.prefill[0].slope == pytest.approx(2e-5)
     floor.game_over()
-    assert floor.rates == Rates(150.0, 25.0)
+    assert floor.rates.prefill[0].slope == pytest.approx(1.5e-5)
+
+
+@pytest.mark.model
+def test_the_rate_meter_measures_the_real_model_at_two_depths() -> None:
+    """With the bundled model: one line per flash-attention setting for prefill and for
+    decode, positive costs that never fall with depth, and a prompt batch cheaper per token
+    than single-token decode steps (what makes prefix reuse and batching pay)."""
+    from agents.floor import RateMeter
+    from agents.registry import resolve
+
+    rates = RateMeter(resolve("gemma3-270m"), threads=None, prompt_tokens=64, decode_tokens=4,
+                      repeats=1, depth=192).measure()
+    assert len(rates.prefill) == len(rates.decode) == 2
+    assert all(line.base > 0 and line.slope >= 0 for line in rates.prefill + rates.decode)
+    assert rates.prefill_tok_s(1000) <= rates.prefill_tok_s(0)
+    assert rates.prefill_tok_s() > rates.decode_tok_s()

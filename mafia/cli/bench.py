@@ -68,17 +68,20 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"agents": specs, "players": rules.players, "rates": rates,
                           "games": [asdict(g) | {"evaluated_tokens": g.evaluated_tokens,
-                                                 "floor_ratio": g.floor_ratio}
+                                                 "floor_ratio": g.floor_ratio,
+                                                 "depth0_floor_ratio": g.depth0_floor_ratio}
                                     for g in games],
                           "median_wall_s": statistics.median(g.wall_s for g in games),
                           "peak_pss_mib": pss.peak / 2**20}, indent=1))
     else:
         console.print(table(games, specs, rules.players))
         if floor:
+            r = floor.start_rates
             console.print(f"llama.cpp rates measured at start: prefill "
-                          f"{floor.start_rates.prefill_tok_s:.0f} tok/s, decode "
-                          f"{floor.start_rates.decode_tok_s:.0f} tok/s (each game's floor "
-                          f"uses the mean of the rates measured just before and after it)")
+                          f"{r.prefill_tok_s():.0f} tok/s at depth 0, {r.prefill_tok_s(1000):.0f} "
+                          f"at depth 1,000; decode {r.decode_tok_s():.0f} / "
+                          f"{r.decode_tok_s(1000):.0f} tok/s (each game's floor uses the mean "
+                          f"of the rates measured just before and after it)")
         console.print(f"peak PSS {pss.peak / 2**20:.0f} MiB · transcripts in {out_dir}")
     return 0
 
@@ -95,19 +98,21 @@ ROWS = (
     ("generated tokens", lambda g: str(g.generated_tokens)),
     ("generated tok/s of model time", lambda g: f"{g.gen_tok_s:.0f}"),
     ("invalid actions / decisions", lambda g: f"{g.invalid_actions}/{g.decisions}"),
-    ("floor s (llama.cpp rates)", lambda g: _opt(g.floor_s, ".1f")),
+    ("floor s (llama.cpp rates at each token's depth)", lambda g: _opt(g.floor_s, ".1f")),
     ("wall / floor", lambda g: _opt(g.floor_ratio, ".2f")),
     ("  floor prefill tokens", lambda g: _opt(g.floor_prefill_tokens, "d")),
     ("  shared tokens re-read per seat", lambda g: _opt(g.shared_tokens, "d")),
-    ("  prefill / decode tok/s", lambda g: _rates(g)),
+    ("  mean depth of new prompt tokens", lambda g: _opt(g.prefill_depth, ".0f")),
+    ("  prefill / decode tok/s, depth 0", lambda g: _rates(g.prefill_tok_s, g.decode_tok_s)),
+    ("  prefill / decode tok/s, depth 1k",
+     lambda g: _rates(g.prefill_tok_s_1k, g.decode_tok_s_1k)),
+    ("wall / floor at depth-0 rates", lambda g: _opt(g.depth0_floor_ratio, ".2f")),
     ("peak PSS MiB (so far)", lambda g: f"{g.peak_pss_mib:.0f}"),
 )
 
 
-def _rates(g: GameFigures) -> str:
-    if g.prefill_tok_s is None or g.decode_tok_s is None:
-        return "n/a"
-    return f"{g.prefill_tok_s:.0f} / {g.decode_tok_s:.0f}"
+def _rates(prefill: float | None, decode: float | None) -> str:
+    return "n/a" if prefill is None or decode is None else f"{prefill:.0f} / {decode:.0f}"
 
 
 def _opt(value: float | int | None, fmt: str) -> str:
@@ -128,8 +133,7 @@ class Floor:
         from agents.floor import Rates
 
         before, self.last = self.last, self.meter.measure()
-        self.rates = Rates((before.prefill_tok_s + self.last.prefill_tok_s) / 2,
-                           (before.decode_tok_s + self.last.decode_tok_s) / 2)
+        self.rates = Rates.mean(before, self.last)
 
     @classmethod
     def for_specs(cls, specs: list[str], options: ModelOptions,
@@ -148,10 +152,15 @@ class Floor:
         from agents.floor import floor_tokens
 
         tokens = floor_tokens(events, self.count)
-        return replace(game, floor_s=tokens.seconds(self.rates),
+        r = self.rates
+        new = sum(b - a for a, b in tokens.prefill_spans)
+        depth = sum((a + b - 1) / 2 * (b - a) for a, b in tokens.prefill_spans) / new if new else 0
+        return replace(game, floor_s=tokens.seconds(r),
+                       depth0_floor_s=tokens.seconds(r.at_depth_zero()),
                        floor_prefill_tokens=tokens.prefill, shared_tokens=tokens.shared_saved,
-                       prefill_tok_s=self.rates.prefill_tok_s,
-                       decode_tok_s=self.rates.decode_tok_s)
+                       prefill_tok_s=r.prefill_tok_s(), decode_tok_s=r.decode_tok_s(),
+                       prefill_tok_s_1k=r.prefill_tok_s(1000), decode_tok_s_1k=r.decode_tok_s(1000),
+                       prefill_depth=depth)
 
 
 def table(games: list[GameFigures], specs: list[str], players: int) -> Table:
@@ -175,6 +184,7 @@ def table(games: list[GameFigures], specs: list[str], players: int) -> Table:
             decisions=sum(g.decisions for g in games),
             peak_pss_mib=max(g.peak_pss_mib for g in games),
             floor_s=sum(g.floor_s or 0 for g in games) or None,
+            depth0_floor_s=sum(g.depth0_floor_s or 0 for g in games) or None,
             floor_prefill_tokens=sum(g.floor_prefill_tokens or 0 for g in games) or None,
             shared_tokens=sum(g.shared_tokens or 0 for g in games) or None)
         t.add_column("total", justify="right", style="bold")
