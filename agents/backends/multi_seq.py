@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.backends.sampling import SamplingParams, log_softmax, pick, sample_token
+from agents.backends.sampling import SamplingParams, pick, sample_token, token_logprobs
 
 BATCH = 1024  # tokens per llama_decode call (longer work is split, in order)
 MIN_COPY = 32  # a stream copy costs a few ms: worth it only for a longer shared prefix
@@ -307,16 +307,15 @@ class MultiSeqContext:
     def _score(self, w: _Work) -> None:
         job = w.job
         assert isinstance(job, ChoiceJob)
-        logp: dict[tuple[int, ...], np.ndarray] = {}
-        scores = []
+        # The tokens each trie node must score, then one log-softmax per node.
+        wanted: dict[tuple[int, ...], list[int]] = {}
         for option in w.options:
-            total = 0.0
             for j, token in enumerate(option):
-                node = tuple(option[:j])
-                if node not in logp:
-                    logp[node] = log_softmax(w.dists[node].astype(np.float64))
-                total += float(logp[node][token])
-            scores.append(total if option else -1e9)
+                wanted.setdefault(tuple(option[:j]), []).append(token)
+        logp = {node: dict(zip(tokens, token_logprobs(w.dists[node], tokens).tolist()))
+                for node, tokens in wanted.items()}
+        scores = [sum(logp[tuple(option[:j])][token] for j, token in enumerate(option))
+                  if option else -1e9 for option in w.options]
         w.result.scores = tuple(scores)
         w.result.index = pick(np.array(scores), job.temperature, job.seed)
 

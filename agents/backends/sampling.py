@@ -29,6 +29,14 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum())
 
 
+def token_logprobs(logits: np.ndarray, tokens: Sequence[int]) -> np.ndarray:
+    """log softmax(logits)[tokens], without a float64 copy of the whole vocabulary (Gemma's
+    262k tokens made that 5 ms per scored node); the sum is accumulated in float64."""
+    top = float(logits.max())
+    lse = top + float(np.log(np.exp(logits - top).sum(dtype=np.float64)))
+    return logits[np.asarray(tokens, dtype=np.int64)].astype(np.float64) - lse
+
+
 def pick(scores: np.ndarray, temperature: float, seed: int) -> int:
     """One index drawn in proportion to exp(score / temperature); the best at temperature 0."""
     if temperature <= 0:
@@ -42,22 +50,36 @@ def pick(scores: np.ndarray, temperature: float, seed: int) -> int:
 def sample_token(logits: np.ndarray, recent: Sequence[int], params: SamplingParams,
                  rng: np.random.Generator) -> int:
     """One token id from raw logits (float32, the whole vocabulary)."""
-    x = logits.astype(np.float64)
-    if params.repeat_penalty != 1.0 and recent:
-        seen = np.unique(np.asarray(recent[-params.repeat_last_n:], dtype=np.int64))
-        vals = x[seen]
-        x[seen] = np.where(vals > 0, vals / params.repeat_penalty, vals * params.repeat_penalty)
+    seen = (np.unique(np.asarray(recent[-params.repeat_last_n:], dtype=np.int64))
+            if params.repeat_penalty != 1.0 and recent else np.empty(0, dtype=np.int64))
     if params.temperature <= 0:
+        x = logits.astype(np.float64)
+        _penalise(x, seen, seen, params.repeat_penalty)
         return int(np.argmax(x))
-    k = min(params.top_k, x.size) if params.top_k > 0 else x.size
-    top = np.argpartition(-x, k - 1)[:k]
-    top = top[np.lexsort((top, -x[top]))]  # best first; ties by token id, so it is stable
-    p = np.exp(x[top] - x[top[0]])
+    k = min(params.top_k, logits.size) if params.top_k > 0 else logits.size
+    # The penalty only lowers logits, so the top k after it are among the top k + len(seen)
+    # before it: select those on the raw float32 logits (a 262k-token vocabulary made the full
+    # float64 copy and sort the slowest part of a Gemma decode step), then work in float64.
+    m = min(k + seen.size, logits.size)
+    cand = np.argpartition(logits, logits.size - m)[logits.size - m:] if m < logits.size \
+        else np.arange(logits.size)
+    x = logits[cand].astype(np.float64)
+    _penalise(x, np.flatnonzero(np.isin(cand, seen)), seen, params.repeat_penalty)
+    order = np.lexsort((cand, -x))[:k]  # best first; ties by token id, so it is stable
+    top, x = cand[order], x[order]
+    p = np.exp(x - x[0])
     p /= p.sum()
     keep = int(np.searchsorted(np.cumsum(p), params.top_p) + 1)  # smallest set reaching top_p
     keep = min(keep, top.size)
     keep = max(1, min(keep, int((p[:keep] >= params.min_p * p[0]).sum())))
-    z = x[top[:keep]] / params.temperature
+    z = x[:keep] / params.temperature
     q = np.exp(z - z.max())
     q /= q.sum()
     return int(top[rng.choice(keep, p=q)])
+
+
+def _penalise(x: np.ndarray, at: np.ndarray, seen: np.ndarray, penalty: float) -> None:
+    """llama.cpp's repeat penalty on x[at] (positive logits divided, negative multiplied)."""
+    if seen.size and penalty != 1.0:
+        vals = x[at]
+        x[at] = np.where(vals > 0, vals / penalty, vals * penalty)
