@@ -74,13 +74,15 @@ class Rates:
 
     def at_depth_zero(self) -> "Rates":
         """The same rates with the depth cost left out (the floor as first defined)."""
-        flat = lambda lines: tuple(PerToken(line.base, 0.0) for line in lines)  # noqa: E731
-        return Rates(flat(self.prefill), flat(self.decode))
+        return Rates(tuple(PerToken(x.base, 0.0) for x in self.prefill),
+                     tuple(PerToken(x.base, 0.0) for x in self.decode))
 
     @staticmethod
     def mean(a: "Rates", b: "Rates") -> "Rates":
-        avg = lambda xs, ys: tuple(PerToken((x.base + y.base) / 2, (x.slope + y.slope) / 2)  # noqa: E731
-                                   for x, y in zip(xs, ys, strict=True))
+        def avg(xs: tuple[PerToken, ...], ys: tuple[PerToken, ...]) -> tuple[PerToken, ...]:
+            return tuple(PerToken((x.base + y.base) / 2, (x.slope + y.slope) / 2)
+                         for x, y in zip(xs, ys, strict=True))
+
         return Rates(avg(a.prefill, b.prefill), avg(a.decode, b.decode))
 
 
@@ -152,12 +154,29 @@ Span = tuple[int, int]  # depths [start, end) of tokens in one seat's context
 
 @dataclass(frozen=True)
 class FloorTokens:
-    prefill: int  # prompt tokens the game needed, shared text once
-    generated: int
-    shared_saved: int  # tokens evaluated per seat that a shared prefix would read once
-    prefill_spans: tuple[Span, ...] = ()  # where each call's tokens new to its seat sat
-    decode_spans: tuple[Span, ...] = ()
+    prefill_spans: tuple[Span, ...]  # where each call's tokens new to its seat sat
+    decode_spans: tuple[Span, ...]
     saved_at: tuple[tuple[float, int], ...] = ()  # (depth, tokens) of shared text read again
+
+    @property
+    def shared_saved(self) -> int:
+        """Tokens evaluated per seat that a shared prefix would read once."""
+        return sum(n for _, n in self.saved_at)
+
+    @property
+    def prefill(self) -> int:
+        """Prompt tokens the game needed, shared text once."""
+        return max(sum(b - a for a, b in self.prefill_spans) - self.shared_saved, 0)
+
+    @property
+    def generated(self) -> int:
+        return sum(b - a for a, b in self.decode_spans)
+
+    @property
+    def mean_depth(self) -> float:
+        """Mean depth of the prompt tokens new to their seat."""
+        new = sum(b - a for a, b in self.prefill_spans)
+        return sum((a + b - 1) / 2 * (b - a) for a, b in self.prefill_spans) / new if new else 0.0
 
     def seconds(self, rates: Rates) -> float:
         """Every token at the cost of its depth; shared text refunded at the depth where the
@@ -201,8 +220,4 @@ def floor_tokens(events: Sequence[BaseEvent], count: Callable[[str], int]) -> Fl
         header = book.header.render(seats=seats, me="\0", identity="", counts="some mafia")
         rules = count(header.split("\0")[0])
         saved.append(((rules - 1) / 2, (len(by_seat) - 1) * rules))
-    new_to_seat = sum(b - a for a, b in spans)
-    shared = sum(n for _, n in saved)
-    generated = sum(b - a for a, b in decode)
-    return FloorTokens(max(new_to_seat - shared, 0), generated, shared, tuple(spans),
-                       tuple(decode), tuple(saved))
+    return FloorTokens(tuple(spans), tuple(decode), tuple(saved))

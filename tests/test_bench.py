@@ -64,13 +64,13 @@ def test_the_floor_charges_every_token_at_the_cost_of_its_depth() -> None:
     """Attention reads every earlier token, so a token deep in a seat's context costs more:
     100 new tokens at depths 1000-1099 cost more than 100 at depths 0-99, by exactly the
     line's slope times the depth difference; generated tokens likewise."""
-    shallow = FloorTokens(100, 0, 0, prefill_spans=((0, 100),))
-    deep = FloorTokens(100, 0, 0, prefill_spans=((1000, 1100),))
+    shallow = FloorTokens(prefill_spans=((0, 100),), decode_spans=())
+    deep = FloorTokens(prefill_spans=((1000, 1100),), decode_spans=())
     rates = _rates(prefill_slope=1e-5)
     assert shallow.seconds(rates) == pytest.approx(100 * (0.01 + 1e-5 * 49.5))
     assert deep.seconds(rates) - shallow.seconds(rates) == pytest.approx(100 * 1e-5 * 1000)
     assert deep.seconds(rates.at_depth_zero()) == pytest.approx(1.0)
-    talk = FloorTokens(0, 10, 0, decode_spans=((500, 510),))
+    talk = FloorTokens(prefill_spans=(), decode_spans=((500, 510),))
     assert talk.seconds(_rates(decode_slope=1e-4)) == pytest.approx(10 * (0.1 + 1e-4 * 504.5))
 
 

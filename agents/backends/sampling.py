@@ -54,7 +54,7 @@ def sample_token(logits: np.ndarray, recent: Sequence[int], params: SamplingPara
             if params.repeat_penalty != 1.0 and recent else np.empty(0, dtype=np.int64))
     if params.temperature <= 0:
         x = logits.astype(np.float64)
-        _penalise(x, seen, seen, params.repeat_penalty)
+        _penalise(x, seen, params.repeat_penalty)
         return int(np.argmax(x))
     k = min(params.top_k, logits.size) if params.top_k > 0 else logits.size
     # The penalty only lowers logits, so the top k after it are among the top k + len(seen)
@@ -64,7 +64,7 @@ def sample_token(logits: np.ndarray, recent: Sequence[int], params: SamplingPara
     cand = np.argpartition(logits, logits.size - m)[logits.size - m:] if m < logits.size \
         else np.arange(logits.size)
     x = logits[cand].astype(np.float64)
-    _penalise(x, np.flatnonzero(np.isin(cand, seen)), seen, params.repeat_penalty)
+    _penalise(x, np.flatnonzero(np.isin(cand, seen)), params.repeat_penalty)
     order = np.lexsort((cand, -x))[:k]  # best first; ties by token id, so it is stable
     top, x = cand[order], x[order]
     p = np.exp(x - x[0])
@@ -78,8 +78,8 @@ def sample_token(logits: np.ndarray, recent: Sequence[int], params: SamplingPara
     return int(top[rng.choice(keep, p=q)])
 
 
-def _penalise(x: np.ndarray, at: np.ndarray, seen: np.ndarray, penalty: float) -> None:
+def _penalise(x: np.ndarray, at: np.ndarray, penalty: float) -> None:
     """llama.cpp's repeat penalty on x[at] (positive logits divided, negative multiplied)."""
-    if seen.size and penalty != 1.0:
+    if at.size and penalty != 1.0:
         vals = x[at]
         x[at] = np.where(vals > 0, vals / penalty, vals * penalty)

@@ -78,10 +78,11 @@ def run(args: argparse.Namespace) -> int:
         if floor:
             r = floor.start_rates
             console.print(f"llama.cpp rates measured at start: prefill "
-                          f"{r.prefill_tok_s():.0f} tok/s at depth 0, {r.prefill_tok_s(1000):.0f} "
-                          f"at depth 1,000; decode {r.decode_tok_s():.0f} / "
-                          f"{r.decode_tok_s(1000):.0f} tok/s (each game's floor uses the mean "
-                          f"of the rates measured just before and after it)")
+                          f"{r.prefill_tok_s():.0f} tok/s at depth 0, "
+                          f"{r.prefill_tok_s(1000):.0f} at depth 1,000; decode "
+                          f"{r.decode_tok_s():.0f} / {r.decode_tok_s(1000):.0f} tok/s (each "
+                          f"game's floor uses the mean of the rates measured just before and "
+                          f"after it)")
         console.print(f"peak PSS {pss.peak / 2**20:.0f} MiB · transcripts in {out_dir}")
     return 0
 
@@ -153,14 +154,12 @@ class Floor:
 
         tokens = floor_tokens(events, self.count)
         r = self.rates
-        new = sum(b - a for a, b in tokens.prefill_spans)
-        depth = sum((a + b - 1) / 2 * (b - a) for a, b in tokens.prefill_spans) / new if new else 0
         return replace(game, floor_s=tokens.seconds(r),
                        depth0_floor_s=tokens.seconds(r.at_depth_zero()),
                        floor_prefill_tokens=tokens.prefill, shared_tokens=tokens.shared_saved,
                        prefill_tok_s=r.prefill_tok_s(), decode_tok_s=r.decode_tok_s(),
-                       prefill_tok_s_1k=r.prefill_tok_s(1000), decode_tok_s_1k=r.decode_tok_s(1000),
-                       prefill_depth=depth)
+                       prefill_tok_s_1k=r.prefill_tok_s(1000),
+                       decode_tok_s_1k=r.decode_tok_s(1000), prefill_depth=tokens.mean_depth)
 
 
 def table(games: list[GameFigures], specs: list[str], players: int) -> Table:
