@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
+import numpy as np
 import pytest
 
 from agents.backends.batched import BatchedModel
@@ -86,17 +87,52 @@ def test_calls_made_together_form_one_batch_in_seat_order(group) -> None:
     assert all(c.shared_tokens > 20 and c.reused_tokens == 0 for c in first[1:])
 
 
-def test_scores_agree_with_the_one_context_per_seat_reference(group) -> None:
-    """Same prompt, same options: log-probabilities match the simple backend up to the
-    rounding differences llama.cpp has between batch shapes (well under 0.5 nats)."""
-    _fresh(group)
-    prompt = _prompt("Carol", "nothing")
-    batched = _choose_together(group, [prompt])[0]
+def _dist(scores) -> "np.ndarray":
+    """Choice probabilities from option log-probabilities."""
+    s = np.asarray(scores, dtype=float)
+    p = np.exp(s - s.max())
+    return p / p.sum()
+
+
+def _tv(a, b) -> float:
+    """Total-variation distance between two choice distributions."""
+    return float(0.5 * np.abs(_dist(a) - _dist(b)).sum())
+
+
+def _margin(scores) -> float:
+    """How far (nats) the most likely option is ahead of the runner-up."""
+    top = np.sort(np.asarray(scores, dtype=float))
+    return float(top[-1] - top[-2])
+
+
+# Batched vs simple on the same prompts differ by llama.cpp's rounding between batch shapes,
+# which depends on the CPU. Measured over 30 prompt/batch-shape pairs of these prompts:
+# AMD EPYC (AVX2): TV distance mean 0.014, max 0.036, the most likely option always the
+# same; but single log-probabilities differed by up to 0.61 nats even for options with
+# p >= 1%, and 0.79 in the tail (p ~ 1e-9), where an earlier absolute 0.5-nat bound failed.
+# So the tests compare what a choice is made from: the distribution, and the top option
+# where it is clearly ahead.
+MAX_TV = 0.1
+CLEAR_MARGIN = 1.0  # nats; disagreements were only seen at margins of 0.11-0.12
+
+
+@pytest.mark.parametrize("secret", ["nothing", "Alice whispered: I am mafia.",
+                                    "Bob lied twice today."])
+def test_scores_agree_with_the_one_context_per_seat_reference(group, secret) -> None:
+    """Same prompt, same options: alone in a batch and beside two other seats, the batched
+    choice distribution is within MAX_TV of the simple backend's, with the same top option."""
+    prompt = _prompt("Carol", secret)
     simple = LlamaCppBackend(resolve("gemma3-270m"), n_ctx=1024)
     reference = asyncio.run(simple.choose(prompt, VOTE, seed=7, temperature=1.0))
-    assert batched.logprobs is not None and reference.logprobs is not None
-    for got, want in zip(batched.logprobs, reference.logprobs):
-        assert abs(got - want) < 0.5, (batched.logprobs, reference.logprobs)
+    assert reference.logprobs is not None
+    for others in ([], [_prompt("Dave", "nothing"), _prompt("Eve", "nothing")]):
+        _fresh(group)
+        batched = _choose_together(group, [prompt, *others])[0]
+        assert batched.logprobs is not None
+        assert _tv(batched.logprobs, reference.logprobs) < MAX_TV, (batched.logprobs,
+                                                                    reference.logprobs)
+        if _margin(reference.logprobs) > CLEAR_MARGIN:
+            assert np.argmax(batched.logprobs) == np.argmax(reference.logprobs)
 
 
 def test_a_grown_prompt_reuses_the_seat_cells_and_a_new_seat_reuses_another_seats(group) -> None:
@@ -154,11 +190,12 @@ def test_choices_with_many_multi_token_options_use_scratch_rounds(group) -> None
 
 def test_in_a_real_game_batched_choices_match_the_reference_backend(tmp_path) -> None:
     """Every choice of a real batched game is scored again by the one-context-per-seat
-    backend on the same prompt: the two agree on the most likely option and their choice
-    distributions are close (measured on 78 choices of two 7-seat games: 77 agreed, mean
-    total-variation distance 0.026)."""
-    import numpy as np
-
+    backend on the same prompt: they agree on the most likely option wherever it is clearly
+    ahead, and their choice distributions are close. Measured on AMD EPYC (AVX2) over 88
+    choices of six such games (seeds 21-26): mean TV distance 0.035, 95th percentile 0.089,
+    max 0.112; 86 top options agreed, the 2 others had reference margins of 0.11 and 0.12
+    nats. (On an Intel AMX machine earlier: 77 of 78 agreed, mean TV 0.026.) Which choices a
+    game reaches depends on the CPU, so no count of close calls is asserted."""
     from mafia.cli.play import play_game
     from mafia.config import make_rules
 
@@ -167,19 +204,15 @@ def test_in_a_real_game_batched_choices_match_the_reference_backend(tmp_path) ->
 
     model = resolve("gemma3-270m")
     references: dict[int, LlamaCppBackend] = {}
-    pairs: list[tuple[np.ndarray, np.ndarray]] = []
+    pairs: list[tuple[list[float], list[float]]] = []
     choose = batched.SeatBackend.choose
 
     async def checked(self, prompt, options, *, seed, temperature):
         got = await choose(self, prompt, options, seed=seed, temperature=temperature)
         ref = references.setdefault(self.seq, LlamaCppBackend(model, n_ctx=1024))
         want = ref._choose(prompt, list(options), seed, temperature)
-        pairs.append((np.array(got.logprobs), np.array(want.logprobs)))
+        pairs.append((got.logprobs, want.logprobs))
         return got
-
-    def dist(scores: np.ndarray) -> np.ndarray:
-        p = np.exp(scores - scores.max())
-        return p / p.sum()
 
     batched.SeatBackend.choose = checked  # type: ignore[method-assign]
     try:
@@ -189,7 +222,8 @@ def test_in_a_real_game_batched_choices_match_the_reference_backend(tmp_path) ->
     finally:
         batched.SeatBackend.choose = choose  # type: ignore[method-assign]
     assert len(pairs) >= 10
-    agree = sum(int(np.argmax(a) == np.argmax(b)) for a, b in pairs)
-    tv = [0.5 * np.abs(dist(a) - dist(b)).sum() for a, b in pairs]
-    assert agree >= 0.9 * len(pairs), (agree, len(pairs))
-    assert float(np.mean(tv)) < 0.08, tv
+    tv = [_tv(a, b) for a, b in pairs]
+    assert float(np.mean(tv)) < 0.08 and max(tv) < 0.3, tv
+    clear = [(a, b) for a, b in pairs if _margin(b) > CLEAR_MARGIN]
+    assert clear  # a game always has some clear choices
+    assert all(np.argmax(a) == np.argmax(b) for a, b in clear)
