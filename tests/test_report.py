@@ -37,7 +37,8 @@ from agents.random_player import RandomPlayer
 GAMES = 40  # seed 35 has a detective voting after the mafia they found died
 PNG = b"\x89PNG\r\n\x1a\n"
 TOP_KEYS = {"path", "transcripts", "games", "skipped", "warnings", "agents", "rules",
-            "rule_sets", "wins", "teams", "models", "rating", "behaviour", "baseline"}
+            "rule_sets", "wins", "teams", "models", "rating", "behaviour", "quality",
+            "baseline"}
 MODEL_KEYS = {"games", "seat_games", "win", "survival", "invalid_actions", "decisions",
               "invalid_rate", "tokens_per_game", "seconds_per_game", "roles", "teams",
               "town_games", "rating", "town_vote_accuracy"}
@@ -215,8 +216,9 @@ def test_report_is_deterministic_and_renders_within_80_columns(folder: Path) -> 
     for part in render(first):
         console.print(part)
     text = console.file.getvalue()  # type: ignore[attr-defined]
-    for title in ("Teams (per game)", "Models by role", "Rating", "Behaviour",
-                  "Town win rate vs random play", "skipped game-000099.jsonl"):
+    for title in ("Teams (per game)", "Models by role", "Rating", "Behaviour", "Play quality",
+                  "Speech by model", "Town win rate vs random play",
+                  "skipped game-000099.jsonl"):
         assert title in text
     assert max(len(line) for line in text.splitlines()) <= 80
 

@@ -37,9 +37,9 @@ class VoteTally:
     def random(self) -> float | None:
         return self.expected / self.votes if self.votes else None
 
-    def to_json(self) -> dict[str, object]:
-        return {"votes": self.votes, "hits": self.hits, "rate": self.rate,
-                "random": self.random}
+    def to_json(self, unit: str = "votes") -> dict[str, object]:
+        """`unit` names the count for tallies of other things (days, nights, accusations)."""
+        return {unit: self.votes, "hits": self.hits, "rate": self.rate, "random": self.random}
 
 
 @dataclass

@@ -14,6 +14,7 @@ from mafia.report.baseline import Baseline, Comparison, compare, run_baseline
 from mafia.report.behaviour import Behaviour, behaviour
 from mafia.report.load import Loaded, load_games
 from mafia.report.metrics import ModelStats, TeamStats, model_stats, team_stats
+from mafia.report.quality import Quality, quality
 from mafia.report.rating import Ratings, rate
 
 BASELINE_FIRST_SEED = 0  # baseline game i uses seed i (sweeps draw theirs from a hash)
@@ -29,6 +30,7 @@ class Report:
     models: dict[str, ModelStats]
     ratings: Ratings
     behaviour: Behaviour
+    quality: Quality
     baseline: Baseline | None = None
     comparisons: list[Comparison] = field(default_factory=list)
 
@@ -65,7 +67,7 @@ def build_report(path: str | Path, *, bootstrap: int = 200, seed: int = 0,
         loaded=loaded, config=games[0].config, configs=len(configs),
         agents={s: (kinds[s], seat_games[s]) for s in sorted(kinds)},
         teams=team_stats(games), models=models, ratings=rate(games, bootstrap, seed),
-        behaviour=behaviour(games))
+        behaviour=behaviour(games), quality=quality(games))
     add_baseline(report, baseline_games, on_baseline)
     return report
 

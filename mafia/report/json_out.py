@@ -6,6 +6,7 @@ from typing import Any
 
 from mafia.report.behaviour import Behaviour
 from mafia.report.build import Report
+from mafia.report.quality import Quality
 
 
 def report_json(r: Report) -> dict[str, Any]:
@@ -34,6 +35,22 @@ def report_json(r: Report) -> dict[str, Any]:
       "share", "expected"}}, "max_deviation"}; "dms": {"count", "per_living_player_per_day",
       "mafia-mafia", "town-town", "cross" (shares), "reciprocity"}; "per_day": {day:
       {"days", "town_accuracy", "town_random", "distinct_targets", "top_share", "top_mafia"}}}.
+    - "quality": play quality; a *split tally* is a vote tally (its count named "votes",
+      "days", "nights" or "accusations") plus "by_spec": {spec: tally} (and "by_team"):
+      "follow_accusation" (split tally of votes, by voter; hits: on a player accused in
+      public speech earlier that day), "detective_names_found" and "detective_accuses_found"
+      (days on which a detective alive at its start knew a living mafia; hits: named / accused
+      one in public that day; random: the same number of distinct living others drawn at
+      random), "doctor_saves" (nights with a kill target; hits: protected and nobody died;
+      by_spec: nights with a doctor of that spec alive), "claims": {"public", "private":
+      {team: {"messages", "with_claims", "role", "accuse", "clear": {"claims", "true"}}}},
+      "mafia_lies" (proportion of public claims by mafia speakers that are false, plus
+      "by_spec"), "town_accusations" (split tally of public accusations by town speakers of a
+      living other player; hits: on mafia), "speech": {"messages", "repeats", "repeat_rate",
+      "bigram_variety", "degenerate", "degenerate_rate", "words_per_message", "public",
+      "naming", "naming_rate", "text_calls", "tokens_per_text_call", "by_spec": {spec: the
+      same}, "speaking_balance": {"min", "max": {"seat", "ratio"} (public-message share over
+      the equal share)}}. README "Play quality" defines each figure.
     - "baseline": null (skipped) or {"games", "first_seed", "winners": {team: n}, "town"
       (proportion), "models": {spec: {"town_games" (proportion), "z", "p", "significant"}}}.
     """
@@ -51,6 +68,7 @@ def report_json(r: Report) -> dict[str, Any]:
             if spec in r.behaviour.town_by_spec else None,
         }
     teams = r.teams
+    behaviour = behaviour_json(r.behaviour)
     return {
         "path": str(r.loaded.path), "transcripts": r.loaded.transcripts, "games": teams.games,
         "skipped": [{"file": s.file, "reason": s.reason} for s in r.loaded.skipped],
@@ -64,7 +82,8 @@ def report_json(r: Report) -> dict[str, Any]:
         "rating": {"beta": r.ratings.beta, "games": r.ratings.games,
                    "bootstrap": r.ratings.bootstrap, "seed": r.ratings.seed,
                    "note": r.ratings.note, "ranking": list(ratings)},
-        "behaviour": behaviour_json(r.behaviour),
+        "behaviour": behaviour,
+        "quality": quality_json(r.quality, behaviour["speaking"]["seats"]),
         "baseline": None if r.baseline is None else {
             "games": r.baseline.games, "first_seed": r.baseline.first_seed,
             "winners": dict(r.baseline.winners), "town": r.baseline.town.to_json(),
@@ -101,6 +120,38 @@ def behaviour_json(b: Behaviour) -> dict[str, Any]:
                                "top_mafia": _mean(d.top_mafia, d.days)}
                     for day, d in sorted(b.per_day.items())},
     }
+
+
+def quality_json(q: Quality, seats: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    claims: dict[str, Any] = {}
+    for where in ("public", "private"):
+        for team in ("town", "mafia"):
+            key = f"{where}/{team}"
+            claims.setdefault(where, {})[team] = {
+                "messages": q.messages[key], "with_claims": q.with_claims[key],
+                **{kind: {"claims": q.claims[f"{key}/{kind}"], "true": q.true[f"{key}/{kind}"]}
+                   for kind in ("role", "accuse", "clear")}}
+    return {
+        "follow_accusation": q.follow.to_json("votes", teams=True),
+        "detective_names_found": q.names_known.to_json("days"),
+        "detective_accuses_found": q.accuses_known.to_json("days"),
+        "doctor_saves": q.saves.to_json("nights"),
+        "claims": claims, "mafia_lies": q.mafia_lies.to_json(),
+        "town_accusations": q.town_accusations.to_json("accusations"),
+        "speech": {**q.speech.to_json(),
+                   "by_spec": {s: t.to_json() for s, t in q.speech_by_spec.items()},
+                   "speaking_balance": speaking_balance(seats)},
+    }
+
+
+def speaking_balance(seats: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The seats speaking least and most in public, as their share over the equal share."""
+    ratios = sorted((s["share"] / s["expected"], name) for name, s in seats.items()
+                    if s["share"] is not None and s["expected"])
+    if not ratios:
+        return {"min": None, "max": None}
+    (lo, lo_name), (hi, hi_name) = ratios[0], ratios[-1]
+    return {"min": {"seat": lo_name, "ratio": lo}, "max": {"seat": hi_name, "ratio": hi}}
 
 
 def max_deviation(seats: dict[str, dict[str, Any]]) -> float | None:

@@ -138,6 +138,80 @@ def behaviour_table(r: dict[str, Any]) -> Table:
     return t
 
 
+def _of(t: dict[str, Any], unit: str) -> str:
+    return f"{pct(t['rate'])} of {t[unit]}"
+
+
+def _tally_rows(t: Table, label: str, x: dict[str, Any], unit: str, specs: bool,
+                end: bool = False) -> None:
+    """A tally's row, then one per spec when there are several (and per team when given)."""
+    teams = x.get("by_team", {})
+    subs = [(f"  {team} voters", teams[team]) for team in ("town", "mafia") if team in teams]
+    if specs and len(x["by_spec"]) > 1:
+        subs += [(f"  model {spec}", v) for spec, v in x["by_spec"].items()]
+    t.add_row(label, f"{_of(x, unit)} {unit}", pct(x["random"]), end_section=end and not subs)
+    for i, (sub, v) in enumerate(subs):
+        t.add_row(sub, _of(v, unit), pct(v["random"]), style="dim",
+                  end_section=end and i == len(subs) - 1)
+
+
+def quality_table(r: dict[str, Any]) -> Table:
+    q = r["quality"]
+    t = _table("Play quality", "metric", "value", "random play")
+    _tally_rows(t, "votes on a player accused that day", q["follow_accusation"], "votes",
+                True, end=True)
+    _tally_rows(t, "detective names a found living mafia", q["detective_names_found"], "days",
+                True)
+    _tally_rows(t, "detective accuses a found living mafia", q["detective_accuses_found"],
+                "days", True)
+    _tally_rows(t, "night kills prevented by the doctor", q["doctor_saves"], "nights", True,
+                end=True)
+    _tally_rows(t, "town public accusations that are right", q["town_accusations"], "accusations",
+                True)
+    lies = q["mafia_lies"]
+    t.add_row("mafia public claims that are false", f"{pct(lies['rate'])} of {lies['n']} claims", "")
+    if len(lies["by_spec"]) > 1:
+        for spec, p in lies["by_spec"].items():
+            t.add_row(f"  model {spec}", f"{pct(p['rate'])} of {p['n']}", "", style="dim")
+    for where in ("public", "private"):
+        claims = q["claims"][where]
+        for team in ("town", "mafia"):
+            c = claims[team]
+            n = [c[k]["claims"] for k in ("role", "accuse", "clear")]
+            true = sum(c[k]["true"] for k in ("role", "accuse", "clear"))
+            t.add_row(f"{where} claims, {team}: role/acc/clear",
+                      f"{n[0]}/{n[1]}/{n[2]}, {pct(true / sum(n) if sum(n) else None)} true", "")
+        t.add_row(f"{where} msgs with a claim: town / mafia", " / ".join(
+            pct(claims[team]["with_claims"] / claims[team]["messages"]
+                if claims[team]["messages"] else None) for team in ("town", "mafia")), "")
+    t.caption = ("public: public messages and last words; private: DMs and the mafia channel. "
+                 "Claims are read by mafia.claims (README: Play quality); random play: what "
+                 "uniform random choices over the same living players would give")
+    return t
+
+
+def speech_table(r: dict[str, Any]) -> Table:
+    sp = r["quality"]["speech"]
+    t = _table("Speech by model", "model", "msgs", "repeat", "bigram", "names", "short",
+               "words", "tok/call")
+    rows = ([("all", sp)] if len(sp["by_spec"]) > 1 else []) + list(sp["by_spec"].items())
+    for i, (spec, x) in enumerate(rows):
+        t.add_row(spec, str(x["messages"]), pct(x["repeat_rate"]), num(x["bigram_variety"]),
+                  pct(x["naming_rate"]), pct(x["degenerate_rate"]),
+                  num(x["words_per_message"], 1), num(x["tokens_per_text_call"], 1),
+                  end_section=i == 0 and len(rows) > 1)
+    bal = sp["speaking_balance"]
+    spread = "-" if bal["min"] is None else (
+        f"{bal['min']['seat']} {bal['min']['ratio']:.2f}x, "
+        f"{bal['max']['seat']} {bal['max']['ratio']:.2f}x")
+    t.caption = ("msgs: messages and last words; repeat: same text as an earlier message of the "
+                 "game; bigram: distinct/all word bigrams per message; names: public messages "
+                 "naming another living player; short: degenerate lines; words: per message; "
+                 "tok/call: tokens per text model call. Public-message share over the equal "
+                 f"share, least and most: {spread}")
+    return t
+
+
 def baseline_table(r: dict[str, Any]) -> Table | Text:
     base = r["baseline"]
     if base is None:
@@ -165,7 +239,7 @@ def _p(p: float | None) -> str:
 def render(r: dict[str, Any]) -> Iterator[RenderableType]:
     yield from header(r)
     for part in (teams_table(r), models_table(r), rating_table(r), behaviour_table(r),
-                 baseline_table(r)):
+                 quality_table(r), speech_table(r), baseline_table(r)):
         yield Text("")
         note = part.caption if isinstance(part, Table) else None
         if isinstance(part, Table):
