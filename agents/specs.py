@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from mafia.config import Rules
+from mafia.enums import Role
 from mafia.errors import MafiaError
+from mafia.rules import deal_roles
 
 from agents.base import Player
+from agents.heuristic import HeuristicPlayer
 from agents.random_player import RandomPlayer
 
-BASELINES = ("random",)
+BASELINES = ("random", "heuristic")
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,40 @@ def parse_specs(text: str) -> list[str]:
     return specs
 
 
+def parse_team_spec(text: str, flag: str) -> str:
+    specs = [s.strip() for s in text.split(",") if s.strip()]
+    if len(specs) != 1:
+        raise MafiaError(f"{flag}: give exactly one player spec, e.g. {flag} random")
+    return specs[0]
+
+
+@dataclass(frozen=True)
+class Teams:
+    """`--town SPEC --mafia SPEC`: every town seat plays one spec, every mafia seat the
+    other; which seats are mafia is still the game seed's deal."""
+
+    town: str
+    mafia: str
+
+    def seat_specs(self, rules: Rules, seed: int) -> list[str]:
+        dealt = deal_roles(rules, seed)  # the engine deals exactly this for the seed
+        return [self.mafia if role is Role.MAFIA else self.town for role in dealt.values()]
+
+
+def choose_seating(agents: str | None, town: str | None, mafia: str | None,
+                   default: str | None = None) -> list[str] | Teams:
+    """`--agents` (specs cycled over the seats) or `--town` with `--mafia`, never both."""
+    if agents is not None and (town is not None or mafia is not None):
+        raise MafiaError("--agents cannot be combined with --town/--mafia; give one or the other")
+    if (town is None) != (mafia is None):
+        raise MafiaError("--town and --mafia go together: give both")
+    if town is not None and mafia is not None:
+        return Teams(parse_team_spec(town, "--town"), parse_team_spec(mafia, "--mafia"))
+    if agents is None and default is None:
+        raise MafiaError("give --agents SPEC,... or --town SPEC --mafia SPEC")
+    return parse_specs(agents if agents is not None else str(default))
+
+
 def build_players(
     specs: Sequence[str], n: int, seed: int, options: ModelOptions = ModelOptions()
 ) -> list[Player]:
@@ -49,6 +87,8 @@ def build_players(
         spec = specs[seat % len(specs)]
         if spec == "random":
             players.append(RandomPlayer(seed, seat))
+        elif spec == "heuristic":
+            players.append(HeuristicPlayer(seed, seat))
         else:
             assert factory is not None
             players.append(factory(spec, seat, seed))

@@ -125,9 +125,7 @@ class Engine:
         return GameResult(self.state.winner, self.state.day, self.state, self.events)
 
     def _setup(self) -> None:
-        roles = self.rules.role_list()
-        self.rng.shuffle(roles)
-        dealt = dict(zip(self.names, roles))
+        dealt = rules.deal(self.rules, self.rng)  # the generator's first use: the deal
         self.emit(
             GameStarted, phase=Phase.SETUP, day=0, seed=self.seed, version=__version__,
             config=self.rules.model_dump(mode="json"),

@@ -10,7 +10,22 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from mafia.config import SEAT_NAMES, Rules
 from mafia.enums import Role, Team, Winner
+
+
+def deal(rules: Rules, rng: random.Random) -> dict[str, Role]:
+    """Seat name -> role: the rules' role list shuffled by `rng`. The engine calls this as
+    the first use of its game generator, random.Random(seed)."""
+    roles = rules.role_list()
+    rng.shuffle(roles)
+    return dict(zip(SEAT_NAMES[: rules.players], roles))
+
+
+def deal_roles(rules: Rules, seed: int) -> dict[str, Role]:
+    """The roles a game with this seed deals, known before any player exists (team sweeps
+    build each seat's player from its role)."""
+    return deal(rules, random.Random(seed))
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,9 @@ block share one game seed, hence one role deal and one engine random stream; in 
 seat j is played by specs[(j + r) % K]. Over a full block every spec sits in every seat, and
 so plays every dealt role, exactly once: comparisons between specs are balanced by design.
 
+Team sweeps (`--town SPEC --mafia SPEC`) do not rotate: one game per seed, the seed derived
+as for a one-spec sweep, and each seat plays its team's spec under the seed's role deal.
+
 A game's transcript is written to `<name>.part` and renamed to `<name>.jsonl` only after its
 `game_over` event, so a finished file is a complete game and a killed sweep leaves only
 `.part` files, which the next run deletes and plays again.
@@ -25,7 +28,7 @@ from mafia.engine import Engine, run_game
 from mafia.errors import MafiaError
 from mafia.transcript import TranscriptWriter
 
-from agents.specs import ModelOptions, build_players
+from agents.specs import ModelOptions, Teams, build_players
 
 MANIFEST = "sweep.json"
 
@@ -48,12 +51,22 @@ class PlannedGame:
 
 @dataclass(frozen=True)
 class SweepPlan:
-    specs: tuple[str, ...]
+    specs: tuple[str, ...]  # with teams: the distinct team specs
     seed: int
     rules: Rules
     options: ModelOptions
+    teams: Teams | None = None
+
+    @classmethod
+    def for_teams(cls, teams: Teams, seed: int, rules: Rules,
+                  options: ModelOptions) -> "SweepPlan":
+        specs = tuple(dict.fromkeys((teams.town, teams.mafia)))
+        return cls(specs, seed, rules, options, teams)
 
     def game(self, index: int) -> PlannedGame:
+        if self.teams is not None:  # no rotation: the deal decides each seat's spec
+            seed = derive_seed(self.seed, index)
+            return PlannedGame(index, seed, tuple(self.teams.seat_specs(self.rules, seed)))
         k = len(self.specs)
         block, rotation = divmod(index, k)
         seats = tuple(self.specs[(j + rotation) % k] for j in range(self.rules.players))
@@ -64,9 +77,17 @@ class SweepPlan:
         options = asdict(self.options)
         for local_only in ("threads", "reuse_models", "gpu_layers"):
             options.pop(local_only)
-        return {"agents": list(self.specs), "seed": self.seed,
+        teams = None if self.teams is None else asdict(self.teams)
+        return {"agents": list(self.specs), "teams": teams, "seed": self.seed,
                 "rules": self.rules.model_dump(mode="json"), "model_options": options,
                 "engine_version": __version__}
+
+    def seat_scheme(self) -> str:
+        if self.teams is not None:
+            return ("one game per seed; every town seat is played by teams.town, every mafia "
+                    "seat by teams.mafia, under the seed's role deal (no rotation)")
+        return ("blocks of len(agents) games share a seed; in rotation r, seat j is played "
+                "by agents[(j + r) % len(agents)]")
 
 
 @dataclass(frozen=True)
@@ -140,8 +161,7 @@ def prepare_folder(folder: Path, plan: SweepPlan, command: list[str], games: int
             part.unlink()  # games in flight when a previous run was killed: played again
         manifest.write_text(json.dumps({
             "command": command, "games": games, "version": __version__,
-            "seat_scheme": "blocks of len(agents) games share a seed; in rotation r, seat j "
-                           "is played by agents[(j + r) % len(agents)]",
+            "seat_scheme": plan.seat_scheme(),
             "fingerprint": plan.fingerprint(),
         }, indent=1) + "\n")
     except OSError as exc:

@@ -37,6 +37,13 @@ def add_rules_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rules", metavar="FILE", help="TOML file of rule options (see README)")
 
 
+def add_team_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--town", metavar="SPEC",
+                   help="player spec for every town seat (with --mafia; not with --agents)")
+    p.add_argument("--mafia", metavar="SPEC",
+                   help="player spec for every mafia seat (with --town; not with --agents)")
+
+
 def rules_from_args(args: argparse.Namespace, **overrides: Any) -> Rules:
     """Rules file first, then --players/--roles on top, then `overrides`."""
     values: dict[str, Any] = load_rules_file(args.rules) if args.rules else {}

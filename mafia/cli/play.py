@@ -17,9 +17,10 @@ from mafia.render import THEME, Renderer, View
 from mafia.transcript import TranscriptWriter
 
 from agents.base import Player
-from agents.specs import build_players, parse_specs
+from agents.specs import Teams, build_players, choose_seating
 from mafia.cli.common import (
-    add_model_options, add_rules_options, model_options, non_negative_int, rules_from_args,
+    add_model_options, add_rules_options, add_team_options, model_options, non_negative_int,
+    rules_from_args,
 )
 
 DEFAULT_AGENTS = "gemma3-270m"  # measured choice: see README, "Choosing the default model"
@@ -28,9 +29,10 @@ DEFAULT_AGENTS = "gemma3-270m"  # measured choice: see README, "Choosing the def
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("play", help="play one game and watch it live",
                        description="Play one game, show it as it happens, write its transcript.")
-    p.add_argument("--agents", default=DEFAULT_AGENTS, metavar="SPEC,...",
+    p.add_argument("--agents", metavar="SPEC,...",
                    help=f"player specs for the seats, cycled (default {DEFAULT_AGENTS}); "
-                        "'random', a bundled model alias, or a path to a .gguf file")
+                        "'random', 'heuristic', a bundled model alias, or a path to a .gguf file")
+    add_team_options(p)
     p.add_argument("--seed", type=non_negative_int, help="game seed (default: a random one)")
     add_rules_options(p)
     p.add_argument("--out", metavar="PATH",
@@ -48,7 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     rules = rules_from_args(args)
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
-    specs = parse_specs(args.agents)
+    seating = choose_seating(args.agents, args.town, args.mafia, default=DEFAULT_AGENTS)
+    specs = seating.seat_specs(rules, seed) if isinstance(seating, Teams) else seating
     view = make_view(args, rules)
     out = Path(args.out) if args.out else default_out(seed)
     console = Console(theme=THEME, highlight=False)

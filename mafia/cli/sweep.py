@@ -22,21 +22,23 @@ from rich.progress import (
 from rich.text import Text
 
 from mafia.cli.common import (
-    add_model_options, add_rules_options, model_options, non_negative_int, positive_int,
-    rules_from_args,
+    add_model_options, add_rules_options, add_team_options, model_options, non_negative_int,
+    positive_int, rules_from_args,
 )
 from mafia.sweep import GameOutcome, SweepPlan, finished, play_chunk, prepare_folder
 
-from agents.specs import BASELINES, parse_specs
+from agents.specs import BASELINES, Teams, choose_seating
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sweep", help="play many seeded games into a folder",
-                       description="Play many seeded games (seats rotated across the specs), "
+                       description="Play many seeded games (seats rotated across the specs, "
+                                   "or one spec per team with --town/--mafia), "
                                    "one transcript per game plus sweep.json. Re-running the "
                                    "same command resumes; more --games extends the sweep.")
-    p.add_argument("--agents", required=True, metavar="SPEC,...",
+    p.add_argument("--agents", metavar="SPEC,...",
                    help="player specs to compare (rotated over seats and roles)")
+    add_team_options(p)
     p.add_argument("--games", type=positive_int, required=True, help="number of games")
     p.add_argument("--seed", type=non_negative_int, default=0, help="sweep seed (default 0)")
     add_rules_options(p)
@@ -57,9 +59,14 @@ class RateColumn(ProgressColumn):
 
 
 def run(args: argparse.Namespace) -> int:
-    specs = tuple(parse_specs(args.agents))
+    seating = choose_seating(args.agents, args.town, args.mafia)
     rules = rules_from_args(args)
     options = replace(model_options(args), reuse_models=True)
+    if isinstance(seating, Teams):
+        plan = SweepPlan.for_teams(seating, args.seed, rules, options)
+    else:
+        plan = SweepPlan(tuple(seating), args.seed, rules, options)
+    specs = plan.specs
     models = [s for s in specs if s not in BASELINES]
     if models and options.endpoint is None:
         from agents.registry import resolve
@@ -67,7 +74,6 @@ def run(args: argparse.Namespace) -> int:
         for spec in models:
             resolve(spec)  # a bad spec is one error line now, not one per game later
     workers = args.workers or (1 if models else (os.cpu_count() or 1))
-    plan = SweepPlan(specs, args.seed, rules, options)
     folder = Path(args.out)
     prepare_folder(folder, plan, ["mafia", *sys.argv[1:]], args.games, args.force)
     done = finished(folder, args.games)

@@ -1,0 +1,193 @@
+"""Mafia play: agree on the kill in the mafia channel, talk like town (or fake a detective
+claim), counter-claim a real detective, and vote with the town against a town player.
+
+Choices the team must share (the kill) are computed from what every living mafia member
+sees alike (public facts, the mafia channel) with a generator drawn from the public seed and
+the day, so teammates agree even without chat; the first "Kill X." proposal of the night wins.
+"""
+
+from __future__ import annotations
+
+import random
+
+from mafia.decisions import SAY, WAIT, Option
+
+from agents.heuristic.beliefs import results
+from agents.heuristic.speech import Line, join, line
+from agents.heuristic.turn import Turn
+
+FAKE_CLAIM = 0.3  # chance per game that the lead mafia fakes a detective claim on day one
+COUNTER_CLAIM = 1.0  # chance of counter-claiming a detective who named a mafia member
+KILL_CLAIMANT = 0.5  # chance of going for a claimed detective while a doctor may protect them
+BUS_MARGIN = 6.0  # a teammate this far ahead of everyone in the town's eyes is voted out
+
+
+def living_team(t: Turn) -> list[str]:
+    return [p for p in t.alive if p in t.team]
+
+
+def kill_choice(t: Turn, options: list[str]) -> str:
+    """A claimed detective, then a claimed doctor, then the loudest accuser of the mafia,
+    else anyone but the town's favourite suspect (the town may vote them out itself)."""
+    table, neutral, order = t.table, t.neutral, t.order
+    if (table.rule("doctor_repeat_save") is False and table.last_kill_failed
+            and table.last_kill in options):
+        return str(table.last_kill)  # saved last night, so the doctor cannot save them again
+    rng = random.Random(f"heuristic-mafia-kill:{table.seed}:{t.day}")  # shared by the team
+    skip = table.last_kill if table.last_kill_failed else None  # probably protected again
+    claimants = sorted((c for c in table.detective_claims
+                        if c in options and c != skip and neutral.trust.get(c, 0.0) > 0.0),
+                       key=lambda c: (-neutral.trust[c], order.get(c, 0)))
+    shown = list(table.revealed_role.values())
+    no_doctor = shown.count("doctor") >= table.count("doctor")
+    if claimants and (no_doctor or rng.random() < KILL_CLAIMANT):
+        return claimants[0]
+    doctors = [p for p in options if table.role_claims.get(p) == "doctor" and p != skip]
+    if doctors:
+        return min(doctors, key=lambda p: order.get(p, 0))
+    loud: dict[str, float] = {}
+    for s in table.said:
+        c = s.claim
+        if c.kind == "accuse" and c.subject in t.team and c.speaker in options:
+            loud[c.speaker] = loud.get(c.speaker, 0.0) + (1.0 if s.day >= t.day - 1 else 0.5)
+    loud.pop(skip or "", None)
+    if loud:
+        return max(sorted(loud, key=lambda p: order.get(p, 0)), key=lambda p: loud[p])
+    pool = [p for p in options if p != skip] or options
+    favourite = neutral.ranked(pool, order)[0]
+    if neutral.scores.get(favourite, 0.0) >= 2.0 and len(pool) > 1:
+        pool = [p for p in pool if p != favourite]
+    return rng.choice(sorted(pool))
+
+
+def kill(t: Turn) -> str:
+    proposal = t.table.proposals.get(t.day)
+    if proposal in t.targets:
+        return str(proposal)
+    return kill_choice(t, t.targets)
+
+
+def chat(t: Turn) -> str:
+    proposal = t.table.proposals.get(t.day)
+    if proposal is not None and proposal in t.alive and proposal not in t.team:
+        return join([line("agree", proposal)])
+    options = [p for p in t.alive if p not in t.team]
+    return join([line("kill", kill_choice(t, options))]) if options else ""
+
+
+def town_target(t: Turn) -> str:
+    """Whom the town is about to vote out, as far as public facts tell."""
+    return t.neutral.ranked(t.alive, t.order)[0]
+
+
+def surely_out(t: Turn, mate: str) -> bool:
+    ranked = t.neutral.ranked(t.alive, t.order)
+    scores = t.neutral.scores
+    if ranked[0] != mate:
+        return False
+    second = scores.get(ranked[1], 0.0) if len(ranked) > 1 else 0.0
+    return scores[mate] >= 5.0 and scores[mate] >= second + BUS_MARGIN
+
+
+def vote(t: Turn) -> str:
+    ranked = [p for p in t.neutral.ranked(t.targets, t.order) if p not in t.team]
+    target = town_target(t)
+    if target in t.team and target != t.me and target in t.targets and surely_out(t, target):
+        return target  # the town votes them out anyway: voting with it costs nothing
+    if t.table.rule("vote_reveal") == "sequential":
+        wagon = t.band_wagon(ranked)
+        if wagon is not None:
+            return wagon
+    return ranked[0] if ranked else t.targets[0]
+
+
+def day_action(t: Turn) -> tuple[Option, str]:
+    text = speech(t)
+    return (SAY, text) if text and SAY in t.request.options else (WAIT, "")
+
+
+def speech(t: Turn) -> str:
+    parts = claims(t)
+    denial: list[Line] = []
+    for c in t.claim_accusers(t.me):
+        if not t.said("liar", c):
+            t.say("liar", c)
+            denial.append(line("liar", c))
+    claimed = bool(parts) or t.me in t.table.detective_claims
+    if denial and not claimed and not t.said("innocent"):
+        t.say("innocent")
+        denial.insert(0, line("innocent"))
+    parts += denial
+    if not parts and t.memory.moment >= 2:
+        parts += bandwagon(t)
+    return join(parts)
+
+
+def claims(t: Turn) -> list[Line]:
+    """A counter-claim against a detective who named one of us, or a fake claim on day one;
+    a player who claimed keeps naming town players as mafia."""
+    table, team = t.table, t.team
+    town = [p for p in t.alive if p not in team]
+    if not town:
+        return []
+    ours = [c for c in table.detective_claims if c in team]
+    if t.me in ours:
+        return fake_findings(t, town)
+    if ours:
+        return []
+    for c in table.detective_claims:
+        if c in team or c not in t.alive:
+            continue
+        named = {s.claim.subject for s in results(table, c) if s.claim.kind == "accuse"}
+        mates = [p for p in living_team(t) if p in named]
+        if not mates:
+            continue
+        free = [p for p in living_team(t) if p not in named] or mates
+        if free[0] != t.me:
+            return []
+        if c not in t.memory.counter:
+            t.memory.counter[c] = t.rng.random() < COUNTER_CLAIM
+        if t.memory.counter[c]:
+            t.say("liar", c)
+            return [line("detective"), line("liar", c)]
+        return []
+    if t.memory.fake_claim is None:
+        t.memory.fake_claim = t.rng.random() < FAKE_CLAIM
+    lead = living_team(t)
+    if (t.memory.fake_claim and not table.detective_claims and lead[0] == t.me
+            and len(lead) >= 2 and t.memory.moment == 1):
+        accused = t.neutral.ranked(town, t.order)[0]
+        t.say("accuse", accused)
+        return [line("detective"), line("mafia", accused)]
+    return []
+
+
+def fake_findings(t: Turn, town: list[str]) -> list[Line]:
+    """A fake detective answers rival claimants and names one new town player a day."""
+    parts = [line("liar", c) for c in t.table.detective_claims
+             if c not in t.team and c in t.alive and not t.said("liar", c)]
+    for c in t.table.detective_claims:
+        if c not in t.team:
+            t.say("liar", c)
+    named = {s.claim.subject for s in results(t.table, t.me)}
+    fresh = [p for p in t.neutral.ranked(town, t.order) if p not in named]
+    if fresh and t.memory.moment == 1 and not t.said("accuse", fresh[0]):
+        t.say("accuse", fresh[0])
+        parts.append(line("mafia", fresh[0]))
+    return parts
+
+
+def bandwagon(t: Turn) -> list[Line]:
+    """Join the town's suspicion of a town player (never lead it)."""
+    town = [p for p in t.neutral.ranked(t.alive, t.order) if p not in t.team]
+    if not town or t.neutral.scores.get(town[0], 0.0) < 1.0 or t.said("accuse", town[0]):
+        return []
+    if t.rng.random() < 0.5:
+        t.say("accuse", town[0])
+        return [line("suspect", town[0])]
+    return []
+
+
+def last_words(t: Turn) -> str:
+    town = [p for p in t.neutral.ranked(t.alive, t.order) if p not in t.team]
+    return join([line("innocent"), *([line("suspect", town[0])] if town else [])])

@@ -1,0 +1,117 @@
+"""What one heuristic player has read so far: facts taken from the events it saw.
+
+The observation's event list only grows at its end, so the table reads each event once (a
+cursor into `Observation.events`). Claims in public chat and last words come from the shared
+claim detector (mafia.claims); the only other text read is a kill proposal in the mafia
+channel ("Kill NAME."), the line heuristic mafia use to agree on a target.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from mafia.claims import Claim, detect_claims
+from mafia.enums import Channel, Phase, Team
+from mafia.events import (
+    GameStarted, InvestigationResult, KillDecided, LastWords, Message, NobodyDied, PlayerDied,
+    VoteCast, VoteResult,
+)
+from mafia.observation import Observation
+
+
+@dataclass(frozen=True)
+class Said:
+    """One claim made in public (a message or last words)."""
+
+    seq: int
+    day: int
+    claim: Claim
+
+
+@lru_cache(maxsize=64)
+def _kill_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"\bkill\s+{re.escape(name)}\b", re.I)
+
+
+def team_of(shown: str) -> Team | None:
+    """A revealed role or team word as a team (None: not revealed)."""
+    if shown == Team.MAFIA.value:
+        return Team.MAFIA
+    return None if shown == "unknown" else Team.TOWN
+
+
+@dataclass
+class Table:
+    me: str
+    seed: int = 0
+    seats: tuple[str, ...] = ()
+    config: dict[str, object] = field(default_factory=dict)
+    said: list[Said] = field(default_factory=list)
+    detective_claims: dict[str, int] = field(default_factory=dict)  # claimant -> first seq
+    role_claims: dict[str, str] = field(default_factory=dict)  # player -> latest role claimed
+    revealed: dict[str, Team] = field(default_factory=dict)  # dead player -> team shown
+    revealed_role: dict[str, str] = field(default_factory=dict)  # ... and role, if shown
+    night_killed: set[str] = field(default_factory=set)  # always town: kills skip mafia
+    votes: dict[int, dict[str, str | None]] = field(default_factory=dict)  # day -> votes
+    eliminated: dict[int, str] = field(default_factory=dict)  # day -> voted out
+    findings: dict[str, Team] = field(default_factory=dict)  # this detective's results
+    proposals: dict[int, str] = field(default_factory=dict)  # night's day -> first "Kill X"
+    last_kill: str | None = None  # mafia: the last kill_decided target
+    last_kill_failed: bool = False  # ... and nobody died at the dawn after it
+    read: int = 0
+
+    def update(self, obs: Observation) -> None:
+        for event in obs.events[self.read:]:
+            self._read(event, obs)
+        self.read = len(obs.events)
+
+    def _read(self, e: object, obs: Observation) -> None:
+        if isinstance(e, GameStarted):
+            self.seed, self.config = e.seed, e.config
+            self.seats = tuple(p["name"] for p in e.players)
+        elif isinstance(e, Message) and e.channel is Channel.PUBLIC:
+            self._claims(e.seq, e.day, e.sender, e.text)
+        elif isinstance(e, LastWords):
+            self._claims(e.seq, e.day, e.player, e.text)
+        elif isinstance(e, Message) and e.channel is Channel.MAFIA and e.phase is Phase.NIGHT:
+            if e.day not in self.proposals:
+                named = [n for n in self.seats if _kill_pattern(n).search(e.text)]
+                if len(named) == 1:
+                    self.proposals[e.day] = named[0]
+        elif isinstance(e, PlayerDied):
+            shown = e.role or (e.team.value if e.team else "unknown")
+            team = team_of(shown)
+            if team is not None:
+                self.revealed[e.player] = team
+            if e.role:
+                self.revealed_role[e.player] = e.role
+            if e.cause == "night":
+                self.night_killed.add(e.player)
+        elif isinstance(e, VoteCast):
+            self.votes.setdefault(e.day, {})[e.voter] = e.target
+        elif isinstance(e, VoteResult) and e.eliminated is not None:
+            self.eliminated[e.day] = e.eliminated
+        elif isinstance(e, InvestigationResult):
+            self.findings[e.target] = Team.MAFIA if e.result == "mafia" else Team.TOWN
+        elif isinstance(e, KillDecided):
+            self.last_kill, self.last_kill_failed = e.target, False
+        elif isinstance(e, NobodyDied):
+            self.last_kill_failed = self.last_kill is not None
+
+    def _claims(self, seq: int, day: int, speaker: str, text: str) -> None:
+        for claim in detect_claims(text, speaker, self.seats):
+            self.said.append(Said(seq, day, claim))
+            if claim.kind == "role":
+                self.role_claims[speaker] = claim.value
+                if claim.value == "detective":
+                    self.detective_claims.setdefault(speaker, seq)
+
+    def count(self, role: str) -> int:
+        """How many seats the rules deal this role (from the public config)."""
+        roles = self.config.get("roles")
+        return int(roles.get(role, 0)) if isinstance(roles, dict) else 0
+
+    def rule(self, name: str) -> object:
+        return self.config.get(name)
