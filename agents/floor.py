@@ -217,7 +217,8 @@ def floor_tokens(events: Sequence[BaseEvent], count: Callable[[str], int]) -> Fl
     if start is not None and len(by_seat) > 1:
         # The rules part of the header (everything before the seat's own name) is common text.
         seats = [p["name"] for p in start.players]
-        header = book.header.render(seats=seats, me="\0", identity="", counts="some mafia")
+        header = book.header.render(seats=seats, me="\0", identity="", counts="some mafia",
+                                    example=book.example)
         rules = count(header.split("\0")[0])
         saved.append(((rules - 1) / 2, (len(by_seat) - 1) * rules))
     return FloorTokens(tuple(spans), tuple(decode), tuple(saved))

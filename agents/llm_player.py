@@ -14,15 +14,23 @@ from typing import Any
 from mafia.decisions import Answer, CallInfo, DayAction, Option, Request
 from mafia.enums import DecisionKind
 from mafia.errors import MafiaError
+from mafia.events import LastWords, Message
 
 from agents.backends.base import Backend
 from agents.prompting import PromptBook, SeatPrompt, option_label
 from agents.registry import ResolvedModel, resolve
 from agents.specs import BASELINES, ModelOptions
 
-CHOICE_TEMPERATURE = 1.0  # sample choices in proportion to the model's own probabilities
+# Choices are drawn from the model's own option probabilities sharpened by a temperature:
+# at 1.0 a 270M model's votes were close to uniform noise. Whether to speak stays at 1.0 so
+# that seats keep a mix of speaking, waiting and DMs.
+CHOICE_TEMPERATURE = 0.5
+MOVE_TEMPERATURE = 1.0
 SPEECH_TEMPERATURE = 0.8
 SPEECH_STOP = ("\n",)
+# A message that repeats one the seat has already seen word for word is drawn again with the
+# next seed, at most this many times; if it still repeats, the seat stays silent.
+REPEAT_RETRIES = 2
 
 
 def call_seed(game_seed: int, seat: int, call: int) -> int:
@@ -64,34 +72,82 @@ class LLMPlayer:
         if request.options:
             choice = await self._choose(request, calls)
         text = ""
-        if request.kind in (DecisionKind.MAFIA_CHAT, DecisionKind.LAST_WORDS):
+        if request.kind is DecisionKind.MAFIA_CHAT:
+            text = await self._speak(request, request.kind.value, None, calls,
+                                     opening=self.prompt.book.opening)
+        elif request.kind is DecisionKind.LAST_WORDS:
             text = await self._speak(request, request.kind.value, None, calls)
-        elif isinstance(choice, DayAction) and choice.action != "wait":
+        elif isinstance(choice, DayAction) and choice.action == "say":
+            about = await self._address(request, calls)
+            text = await self._speak(request, "speak", None, calls,
+                                     opening=self.prompt.book.about.render(name=about).strip())
+        elif isinstance(choice, DayAction) and choice.action == "dm":
             text = await self._speak(request, "speak", choice.to, calls)
         return Answer(choice, text, tuple(calls))
 
-    async def _choose(self, request: Request, calls: list[CallInfo]) -> Option | None:
-        labels = [option_label(o) for o in request.options]
-        prompt = self.prompt.build(request.observation, request.kind.value, options=labels)
-        result = await self.backend.choose(prompt, labels, seed=self._next_seed(),
-                                           temperature=CHOICE_TEMPERATURE)
-        calls.append(CallInfo("choice", result.prompt_tokens, result.reused_tokens,
+    def _log_call(self, calls: list[CallInfo], purpose: str, result: Any, prompt: str) -> None:
+        calls.append(CallInfo(purpose, result.prompt_tokens, result.reused_tokens,  # type: ignore[arg-type]
                               result.generated_tokens, result.latency_ms,
                               prompt if self.log_prompts else None, result.shared_tokens))
+
+    async def _choose(self, request: Request, calls: list[CallInfo]) -> Option | None:
+        labels = [option_label(o) for o in request.options]
+        seed = self._next_seed()
+        prompt = self.prompt.build(request.observation, request.kind.value, options=labels,
+                                   order_seed=seed)
+        temperature = (MOVE_TEMPERATURE if request.kind is DecisionKind.DAY_ACTION
+                       else CHOICE_TEMPERATURE)
+        result = await self.backend.choose(prompt, labels, seed=seed, temperature=temperature)
+        self._log_call(calls, "choice", result, prompt)
         if 0 <= result.index < len(request.options):
             return request.options[result.index]
         return None  # refused by the engine as an invalid action, with a seeded fallback
 
+    async def _address(self, request: Request, calls: list[CallInfo]) -> str:
+        """Whom a public message is about: the model picks among the other living players,
+        and the message opens with that name (so it addresses someone)."""
+        obs = request.observation
+        names = [p for p in obs.alive if p != request.player]
+        if not names:
+            return ""
+        labels = [f" {n}" for n in names]
+        seed = self._next_seed()
+        prompt = self.prompt.build(obs, "address", options=labels, order_seed=seed)
+        result = await self.backend.choose(prompt, labels, seed=seed,
+                                           temperature=CHOICE_TEMPERATURE)
+        self._log_call(calls, "choice", result, prompt)
+        if not 0 <= result.index < len(names):  # as for any refused pick: the engine falls back
+            raise ValueError(f"model picked option {result.index} of {len(names)} to address")
+        return names[result.index]
+
     async def _speak(self, request: Request, kind: str, to: str | None,
-                     calls: list[CallInfo]) -> str:
-        prompt = self.prompt.build(request.observation, kind, say_to=to)
-        out = await self.backend.complete(prompt, seed=self._next_seed(),
-                                          max_tokens=self.max_tokens, stop=SPEECH_STOP,
-                                          temperature=SPEECH_TEMPERATURE)
-        calls.append(CallInfo("text", out.prompt_tokens, out.reused_tokens,
-                              out.generated_tokens, out.latency_ms,
-                              prompt if self.log_prompts else None, out.shared_tokens))
-        return out.text
+                     calls: list[CallInfo], opening: str = "") -> str:
+        prompt = self.prompt.build(request.observation, kind, say_to=to, opening=opening)
+        heard = _heard(request.observation.events)
+        for _ in range(1 + REPEAT_RETRIES):
+            out = await self.backend.complete(prompt, seed=self._next_seed(),
+                                              max_tokens=self.max_tokens, stop=SPEECH_STOP,
+                                              temperature=SPEECH_TEMPERATURE)
+            self._log_call(calls, "text", out, prompt)
+            if not out.text.strip():
+                return ""  # the model ended the line at once: silence, not a bare opening
+            space = " " if opening and out.text[:1].isalnum() else ""
+            text = f"{opening}{space}{out.text}"
+            if normalise(text) not in heard:
+                return text
+        return ""
+
+
+def normalise(text: str) -> str:
+    """A message as compared for word-for-word repeats: lower case, single spaces, no
+    surrounding punctuation or quotes."""
+    return " ".join(text.lower().split()).strip(" .,!?;:'\"()[]-")
+
+
+def _heard(events: Sequence[Any]) -> set[str]:
+    """Everything said that the seat has seen (messages and last words), normalised."""
+    return {normalise(e.text) for e in events
+            if isinstance(e, (Message, LastWords)) and e.text}
 
 
 def prompt_style(requested: str, chat_template: str | None) -> str:

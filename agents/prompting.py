@@ -8,6 +8,7 @@ Layout, so llama.cpp can reuse the cached prefix of a seat's previous call:
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
@@ -17,7 +18,9 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from mafia.decisions import ABSTAIN, DayAction, Option
-from mafia.events import BaseEvent
+from mafia.claims import detect_claims
+from mafia.enums import Channel, Phase, Role
+from mafia.events import BaseEvent, Message
 from mafia.observation import Observation
 
 # Chat-template markers a player could type to break out of its turn; shown defused.
@@ -47,6 +50,9 @@ class PromptBook:
         self.decision = env.get_template("decision.j2")
         self.chat_user = env.get_template("chat_user.j2")
         self.instruction = env.get_template("instructions.j2")
+        self.example = env.get_template("example.j2").render().strip()
+        self.opening = env.get_template("opening.j2").render().strip()
+        self.about = env.get_template("about.j2")
 
 
 @dataclass
@@ -54,6 +60,7 @@ class _Line:
     day: int
     essential: bool
     text: str
+    said: bool = False  # a message or last words (the latest one is never dropped)
 
 
 def option_label(option: Option) -> str:
@@ -85,22 +92,27 @@ class SeatPrompt:
         self.lines: list[_Line] = []
         self.seen = 0  # observation events already turned into lines
         self.header: str | None = None
+        self._header_facts: dict[str, Any] = {}
+        self.example = True  # the example game is in the header (dropped first when short)
         # Shortening, when a prompt would overflow the context (each step is sticky, so the
-        # prompt keeps growing at the end afterwards):
+        # prompt keeps growing at the end afterwards): 0. the example game leaves the header;
         self.summarised_before = 0  # 1. chatter of days before this is left out
         self.dropped_chatter = 0  # 2. then the oldest remaining chatter lines (never the last)
         self.dropped_essential = 0  # 3. last resort: the oldest essential lines
 
     def _absorb(self, obs: Observation) -> None:
         if self.header is None:
-            identity = self.book.identity.render(role=obs.role.value, teammates=obs.teammates)
-            counts = _role_counts(obs.events)
-            self.header = self.book.header.render(seats=obs.seats, me=obs.player,
-                                                  identity=identity, counts=counts)
+            self._header_facts = dict(
+                seats=obs.seats, me=obs.player, counts=_role_counts(obs.events),
+                identity=self.book.identity.render(role=obs.role.value,
+                                                   teammates=obs.teammates))
+            self.header = self.book.header.render(**self._header_facts,
+                                                  example=self.book.example)
         for event in obs.events[self.seen:]:
             text = self.book.event.render(e=_view(event)).strip()
             if text:
-                self.lines.append(_Line(event.day, event.kind in _ESSENTIAL, _defuse(text)))
+                self.lines.append(_Line(event.day, event.kind in _ESSENTIAL, _defuse(text),
+                                        event.kind in ("message", "last_words")))
         self.seen = len(obs.events)
 
     def _chatter(self) -> int:
@@ -109,11 +121,15 @@ class SeatPrompt:
     def _log(self) -> str:
         kept: list[str] = []
         chatter = essential = 0
-        for ln in self.lines:
+        said = [i for i, ln in enumerate(self.lines) if ln.said]
+        latest = said[-1] if said else -1  # what was said last stays, whatever is dropped
+        for i, ln in enumerate(self.lines):
             if ln.essential:
                 essential += 1
                 if essential > self.dropped_essential:
                     kept.append(ln.text)
+            elif i == latest and ln.day >= self.summarised_before:
+                kept.append(ln.text)
             elif ln.day >= self.summarised_before:
                 chatter += 1
                 if chatter > self.dropped_chatter:
@@ -121,14 +137,20 @@ class SeatPrompt:
         return "\n".join(kept)
 
     def build(self, obs: Observation, kind: str, say_to: str | None = None,
-              options: Sequence[str] = ()) -> str:
-        """The full prompt for one decision, shortened deliberately if it would not fit."""
+              options: Sequence[str] = (), opening: str = "", order_seed: int = 0) -> str:
+        """The full prompt for one decision, shortened deliberately if it would not fit.
+        `opening` starts the answer (speech only): the model continues after it.
+        `order_seed` shuffles the lists of names in the state block (see state_facts)."""
         self._absorb(obs)
-        prompt = self._render(obs, kind, say_to, options)
+        facts = state_facts(obs, order_seed)
+        prompt = self._render(obs, kind, say_to, options, opening, facts)
         while self.count_tokens(prompt) > self.budget:
             chatter = self._chatter()
             essential = sum(1 for ln in self.lines if ln.essential)
-            if self.summarised_before < obs.day:
+            if self.example:  # the example game goes first: the real game matters more
+                self.example = False
+                self.header = self.book.header.render(**self._header_facts, example="")
+            elif self.summarised_before < obs.day:
                 self.summarised_before += 1  # summarise one more old day (never today)
                 self.dropped_chatter = 0
             elif self.dropped_chatter < chatter - 1:
@@ -138,19 +160,15 @@ class SeatPrompt:
                 self.dropped_essential += max(1, essential // 8)
             else:
                 break
-            prompt = self._render(obs, kind, say_to, options)
+            prompt = self._render(obs, kind, say_to, options, opening, facts)
         return prompt
 
     def _render(self, obs: Observation, kind: str, say_to: str | None,
-                options: Sequence[str]) -> str:
-        known = dict(obs.revealed())
-        known.update(obs.investigations())
-        known.update({m: "mafia" for m in obs.teammates})
-        state = self.book.state.render(phase=obs.phase.value, day=obs.day, alive=obs.alive,
-                                       me=obs.player, role=obs.role.value,
-                                       teammates=obs.teammates, known=known)
+                options: Sequence[str], opening: str, facts: dict[str, Any]) -> str:
+        state = self.book.state.render(**facts)
         question = self.book.decision.render(kind=kind, me=obs.player, say_to=say_to,
-                                             options=[o.strip() for o in options])
+                                             options=[o.strip() for o in options],
+                                             opening=opening, role=obs.role.value)
         log = self._log()
         if self.chat is None:
             return f"{self.header}\n\n{log}\n{state}\n{question}"
@@ -160,6 +178,35 @@ class SeatPrompt:
                     {"role": "user", "content": user}]
         return self.chat.render(messages=messages, add_generation_prompt=True,
                                 bos_token="", eos_token="") + question
+
+
+def state_facts(obs: Observation, order_seed: int = 0) -> dict[str, Any]:
+    """What the state block says: the seat's knowledge and what follows from it. Only facts
+    the seat has (its role, teammates, findings, revealed deaths, today's public accusations
+    as the claim detector reads them); it never ranks or removes options.
+
+    The names of living players are listed in an order shuffled per call (by `order_seed`,
+    the call's own seed): Gemma picks the first name of a list far more often than any
+    other, so in seat order Alice drew the votes and the accusations of whole tables."""
+    alive = set(obs.alive)
+    shuffled = list(obs.alive)
+    random.Random(order_seed).shuffle(shuffled)
+    checked = obs.investigations()
+    accused: list[tuple[str, str]] = []
+    for e in obs.events:
+        if (isinstance(e, Message) and e.channel is Channel.PUBLIC and e.day == obs.day
+                and e.phase is Phase.DAY):
+            for claim in detect_claims(e.text, e.sender, obs.seats):
+                if claim.kind == "accuse" and claim.subject in alive:
+                    accused.append((e.sender, claim.subject))
+    return dict(
+        phase=obs.phase.value, day=obs.day, alive=shuffled, me=obs.player,
+        role=obs.role.value, teammates=obs.teammates, revealed=obs.revealed(),
+        targets=[p for p in shuffled if p != obs.player and p not in obs.teammates]
+        if obs.role is Role.MAFIA else [],
+        checked=checked,
+        found=[p for p, what in checked.items() if p in alive and what == "mafia"],
+        accused=accused[-4:])
 
 
 def _view(event: BaseEvent) -> dict[str, Any]:

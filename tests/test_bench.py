@@ -40,8 +40,8 @@ def test_floor_counts_shared_text_once() -> None:
                 text="one two three four"),
         Message(seq=3, day=1, phase=Phase.DAY, visible_to=("Alice", "Bob"), channel=Channel.DM,
                 sender="Alice", recipient="Bob", text="secret words here"),
-        _call(4, "Alice", 100, 40, 5), _call(5, "Bob", 100, 40, 7),
-        _call(6, "Carol", 100, 40, 0, purpose="choice"),
+        _call(4, "Alice", 400, 40, 5), _call(5, "Bob", 400, 40, 7),
+        _call(6, "Carol", 400, 40, 0, purpose="choice"),
     ]
     tokens = floor_tokens(events, count)
     assert tokens.generated == 12  # text calls only; choice "generated" are scored options
@@ -49,9 +49,9 @@ def test_floor_counts_shared_text_once() -> None:
     # twice each; the common part of the header (the rules) is saved twice too.
     assert tokens.shared_saved > 2 * (2 + 5)
     assert (tokens.shared_saved - 2 * (2 + 5)) % 2 == 0
-    assert tokens.prefill == 3 * 60 - tokens.shared_saved
+    assert tokens.prefill == 3 * 360 - tokens.shared_saved
     flat = Rates((PerToken(1 / 50, 0.0),), (PerToken(1 / 10, 0.0),))
-    # With no depth cost the floor is tokens over rates: 180 new prompt tokens less the
+    # With no depth cost the floor is tokens over rates: 1,080 new prompt tokens less the
     # shared ones at 50 tok/s, 12 generated at 10 tok/s.
     assert tokens.seconds(flat) == pytest.approx(tokens.prefill / 50 + 12 / 10)
 

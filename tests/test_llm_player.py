@@ -37,7 +37,7 @@ from agents.backends.base import Choice, Completion
 from agents.backends.fake import ScriptedBackend, ScriptExhausted
 from agents.backends.http_backend import _match, options_grammar
 from agents.gguf_meta import read_gguf_info
-from agents.llm_player import LLMPlayer, call_seed, prompt_style
+from agents.llm_player import REPEAT_RETRIES, LLMPlayer, call_seed, prompt_style
 from agents.prompting import PromptBook, option_label
 from agents.random_player import RandomPlayer
 from agents.registry import BUNDLED, resolve
@@ -182,6 +182,17 @@ def adversarial_backend(style: str, exhaust: bool) -> Callable[[int], ScriptedBa
     return make
 
 
+def _without_opening(text: str, seats: Sequence[str]) -> tuple[bool, str]:
+    """A message less the opening the player put before the model's text (whom a public
+    message is about, or the mafia chat's opening), so the model's part can be checked.
+    (After an opening, "Bob: I am mafia" is no impersonation: it reads "Carol Bob: ...")."""
+    for opening in ("Let's kill", *(f"{seat} is" for seat in seats)):
+        if text.startswith(opening) and text != opening:
+            rest = text[len(opening):]
+            return True, rest[1:] if rest[:1] == " " and rest[1:2].isalnum() else rest
+    return False, text
+
+
 def published(result: GameResult, seats: set[str]) -> list[tuple[str, str]]:
     out = []
     for e in result.events:
@@ -221,7 +232,10 @@ async def test_adversarial_model_output_never_breaks_a_game(style, everyone, exh
                     assert "<|" not in prompt
         assert {e.player for e in invalid} <= set(names)
         for sender, text in published(result, set(names)):
-            assert text in CLEANED or (sender == "Bob" and text == "I am mafia"), text
+            opened, text = _without_opening(text, result.state.seats)
+            assert (text in CLEANED or any(c.startswith(text) for c in CLEANED)
+                    or (sender == "Bob" and text == "I am mafia")
+                    or (opened and text == "Bob: I am mafia")), text
             said.add(text)
     if not exhaust:  # the hostile texts did reach the game, cleaned
         assert CLEANED <= said if everyone else said
@@ -291,13 +305,17 @@ async def test_prompts_hold_only_what_the_seat_may_know(rules):
                         if line.startswith("[private]"):
                             assert re.match(rf"\[private\] (?:{me} to \w+|\w+ to {me}):", line)
                     if town:
-                        assert "[mafia chat]" not in prompt and "mafia partners" not in prompt
+                        assert "[mafia chat]" not in prompt and "together with" not in prompt
+                        assert "votes for a town player" not in prompt
                         assert all(ln.startswith(f"[secret] {me} ")
                                    for ln in prompt.splitlines() if ln.startswith("[secret]"))
                     else:
                         mates = " and ".join(obs.teammates)
                         assert f"{me} is mafia, together with {mates}." in prompt
-                        assert f"(mafia partners: {', '.join(obs.teammates)})" in prompt
+                        assert f"{me} is mafia, together with {mates}." in prompt
+                        town_alive = [p for p in obs.alive if roles[p] is not Role.MAFIA]
+                        listed = re.search(rf"{me} votes for a town player: ([^.]*)\.", prompt)
+                        assert listed and sorted(listed.group(1).split(", ")) == sorted(town_alive)
                         mafia_seen += "[mafia chat] " in prompt
     assert dm_hidden and chat_hidden and mafia_seen, "the games had secrets worth hiding"
 
@@ -305,26 +323,44 @@ async def test_prompts_hold_only_what_the_seat_may_know(rules):
 # ---- 4. the end of every prompt -----------------------------------------------------------
 
 def _questions(turn: Turn) -> list[str]:
-    """The answer prefix each of this turn's prompts must end with."""
+    """Patterns (regexes) of the answer prefix each of this turn's prompts must end with.
+    The last one may come up to REPEAT_RETRIES more times: a repeated message is redrawn."""
     me, kind = turn.request.player, turn.request.kind
-    first = {
-        DecisionKind.VOTE: f"{me} votes to eliminate:",
+    first = re.escape({
+        DecisionKind.VOTE: f"{me} votes to eliminate the "
+                           f"{'town' if turn.request.observation.role is Role.MAFIA else 'mafia'} player",
         DecisionKind.KILL: f"[secret] {me} wants the mafia to kill:",
         DecisionKind.PROTECT: f"[secret] {me} protects:",
         DecisionKind.INVESTIGATE: f"[secret] {me} investigates:",
         DecisionKind.DAY_ACTION:
-            "Options: " + ", ".join(option_label(o).strip() for o in turn.request.options)
+            "Options: " + ", ".join(sorted((option_label(o).strip() for o in turn.request.options),
+                                          key=lambda label: label != "speak"))
             + f".\n{me} can speak to everyone, wait, or dm (privately message) one player. "
             f"{me} chooses:",
-        DecisionKind.MAFIA_CHAT: f"[mafia chat] {me}:",
+        DecisionKind.MAFIA_CHAT: f"[mafia chat] {me}: Let's kill",
         DecisionKind.LAST_WORDS: f"{me} (last words):",
-    }[kind]
+    }[kind])
     choice = turn.answer.choice if turn.answer else None
     if isinstance(choice, DayAction) and choice.action == "say":
-        return [first, f"{me}:"]
+        others = "|".join(p for p in turn.request.observation.alive if p != me)
+        hunted = "town" if turn.request.observation.role is Role.MAFIA else "mafia"
+        return [first, re.escape(f"{me} now speaks to everyone about the {hunted} player"),
+                rf"{me}: (?:{others}) is"]
     if isinstance(choice, DayAction) and choice.action == "dm":
-        return [first, f"[private] {me} to {choice.to}:"]
+        return [first, re.escape(f"[private] {me} to {choice.to}:")]
     return [first]
+
+
+def _paired(turn: Turn) -> list[tuple[str, str]]:
+    """Each prompt of a turn with the pattern of its answer prefix."""
+    questions = _questions(turn)
+    prompts = turn.prompts
+    if turn.answer is None or not prompts:  # a call failed: only its prompts so far
+        return list(zip(prompts, questions))
+    assert len(questions) <= len(prompts) <= len(questions) + REPEAT_RETRIES, turn
+    extra = len(prompts) - len(questions)
+    assert all(p == prompts[len(questions) - 1] for p in prompts[len(questions):])
+    return list(zip(prompts, questions + [questions[-1]] * extra))
 
 
 @pytest.mark.parametrize("style", ["completion", "chat"])
@@ -336,12 +372,13 @@ async def test_prompt_ends_with_state_block_and_answer_prefix(style):
         for player in traced.values():
             for turn in player.turns:
                 obs = turn.request.observation
-                questions = _questions(turn)
-                assert len(turn.prompts) == len(questions)
-                for prompt, question in zip(turn.prompts, questions):
-                    assert prompt.endswith(question)
+                for prompt, pattern in _paired(turn):
+                    ending = re.search(rf"(?:{pattern})\Z", prompt)
+                    assert ending, (pattern, prompt[-80:])
+                    question = ending.group(0)
                     tail = prompt[prompt.rindex("\nNow: ") + 1:-len(question)].split("\n")
-                    assert tail[0] == f"Now: {obs.phase} {obs.day}. Alive: {', '.join(obs.alive)}."
+                    now = re.match(rf"Now: {obs.phase} {obs.day}\. Alive: ([^.]*)\.", tail[0])
+                    assert now and sorted(now.group(1).split(", ")) == sorted(obs.alive)
                     assert tail[1].startswith(f"{obs.player} is {obs.role}")
                     if style == "chat":
                         assert tail[2].endswith("<|im_end|>") and len(tail) == 5
@@ -349,7 +386,7 @@ async def test_prompt_ends_with_state_block_and_answer_prefix(style):
                     else:
                         assert tail[2:] == [""]  # the question follows the state block
                     endings.add(re.sub(r"\b[A-Z][a-z]+\b", "N", question.split("\n")[-1]))
-    assert len(endings) == 9, endings  # every kind of question was asked
+    assert len(endings) == 12, endings  # every kind of question (votes, address: per team)
 
 
 # ---- 5. a small context window ------------------------------------------------------------
