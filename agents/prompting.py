@@ -163,13 +163,28 @@ class SeatPrompt:
             prompt = self._render(obs, kind, say_to, options, opening, facts)
         return prompt
 
+    def content_free(self, obs: Observation, kind: str, options: Sequence[str],
+                     order_seed: int = 0) -> str:
+        """The prompt of a decision with no game in it: the header, then a state block that
+        knows nothing yet and the question with every option listed. What the model prefers
+        here is its bias (names, list positions), which calibration takes out."""
+        self._absorb(obs)
+        # No list of town players for the mafia either: what follows from knowledge must not
+        # be divided out again (with the list, calibration raised a partner's vote share).
+        facts = {**state_facts(obs, order_seed), "alive": _shuffled(obs.seats, order_seed),
+                 "revealed": {}, "checked": {}, "found": [], "accused": [], "day": 1,
+                 "targets": [],
+                 "phase": "day" if kind in ("vote", "address", "day_action") else "night"}
+        return self._render(obs, kind, None, options, "", facts, log="")
+
     def _render(self, obs: Observation, kind: str, say_to: str | None,
-                options: Sequence[str], opening: str, facts: dict[str, Any]) -> str:
-        state = self.book.state.render(**facts)
+                options: Sequence[str], opening: str, facts: dict[str, Any],
+                log: str | None = None) -> str:
+        state = self.book.state.render(**facts, kind=kind)
         question = self.book.decision.render(kind=kind, me=obs.player, say_to=say_to,
                                              options=[o.strip() for o in options],
                                              opening=opening, role=obs.role.value)
-        log = self._log()
+        log = self._log() if log is None else log
         if self.chat is None:
             return f"{self.header}\n\n{log}\n{state}\n{question}"
         user = self.book.chat_user.render(log=log, state=state,
@@ -189,8 +204,7 @@ def state_facts(obs: Observation, order_seed: int = 0) -> dict[str, Any]:
     the call's own seed): Gemma picks the first name of a list far more often than any
     other, so in seat order Alice drew the votes and the accusations of whole tables."""
     alive = set(obs.alive)
-    shuffled = list(obs.alive)
-    random.Random(order_seed).shuffle(shuffled)
+    shuffled = _shuffled(obs.alive, order_seed)
     checked = obs.investigations()
     accused: list[tuple[str, str]] = []
     for e in obs.events:
@@ -207,6 +221,12 @@ def state_facts(obs: Observation, order_seed: int = 0) -> dict[str, Any]:
         checked=checked,
         found=[p for p, what in checked.items() if p in alive and what == "mafia"],
         accused=accused[-4:])
+
+
+def _shuffled(names: Sequence[str], seed: int) -> list[str]:
+    out = list(names)
+    random.Random(seed).shuffle(out)
+    return out
 
 
 def _view(event: BaseEvent) -> dict[str, Any]:

@@ -335,8 +335,7 @@ def _questions(turn: Turn) -> list[str]:
         DecisionKind.DAY_ACTION:
             "Options: " + ", ".join(sorted((option_label(o).strip() for o in turn.request.options),
                                           key=lambda label: label != "speak"))
-            + f".\n{me} can speak to everyone, wait, or dm (privately message) one player. "
-            f"{me} chooses:",
+            + f".\n{me} chooses (dm: a private message):",
         DecisionKind.MAFIA_CHAT: f"[mafia chat] {me}: Let's kill",
         DecisionKind.LAST_WORDS: f"{me} (last words):",
     }[kind])

@@ -15,6 +15,7 @@ from mafia.decisions import SAY, Answer
 from mafia.enums import Channel, DecisionKind, Phase, Role
 from mafia.events import InvestigationResult, Message, PhaseStarted
 
+from agents.backends.base import Choice
 from agents.backends.fake import ScriptedBackend
 from agents.llm_player import REPEAT_RETRIES, LLMPlayer, normalise
 from agents.prompting import PromptBook, state_facts
@@ -102,7 +103,7 @@ def test_state_block_spells_out_what_the_seat_knows() -> None:
     facts = state_facts(obs, order_seed=3)
     assert facts["found"] == ["Carol"] and facts["accused"] == [("Bob", "Eve")]
     assert facts["targets"] == []
-    state = BOOK.state.render(**facts)
+    state = BOOK.state.render(**facts, kind="vote")
     assert 'Alice should say: "Carol is mafia." and vote for Carol.' in state
     assert "Today: Bob accused Eve." in state
     mafia = Script()
@@ -111,7 +112,7 @@ def test_state_block_spells_out_what_the_seat_knows() -> None:
     for seed in range(20):
         targets = state_facts(obs, seed)["targets"]
         assert sorted(targets) == ["Alice", "Carol", "Dave"]
-    line = BOOK.state.render(**state_facts(obs, 0))
+    line = BOOK.state.render(**state_facts(obs, 0), kind="vote")
     assert "Eve" not in line.split("votes for a town player")[1]
 
 
@@ -122,6 +123,49 @@ def test_name_lists_are_shuffled_by_the_call_seed_only() -> None:
     assert state_facts(obs, 7)["alive"] == state_facts(obs, 7)["alive"]
     firsts = {state_facts(obs, seed)["alive"][0] for seed in range(60)}
     assert firsts == set(SEATS)
-    line = BOOK.state.render(**state_facts(obs, 7))
+    line = BOOK.state.render(**state_facts(obs, 7), kind="vote")
     listed = re.search(r"Alive: ([^.]*)\.", line)
     assert listed and sorted(listed.group(1).split(", ")) == sorted(SEATS)
+
+
+class ScoringBackend(ScriptedBackend):
+    """Scores options like the llama.cpp backends: a log-probability per option, from a
+    table keyed by whether the prompt is content-free (no game log between header and state)."""
+
+    scores_options = True
+
+    def __init__(self, content_free: dict[str, float], real: dict[str, float]) -> None:
+        super().__init__()
+        self.tables = {True: content_free, False: real}
+
+    async def choose(self, prompt, options, *, seed, temperature):  # type: ignore[override]
+        self.prompts.append(prompt)
+        table = self.tables["\n\n\nNow:" in prompt]
+        scores = tuple(table.get(o.strip(), -5.0) for o in options)
+        best = max(range(len(options)), key=scores.__getitem__)
+        return Choice(best, 10, 0, 1, 0.0, logprobs=scores)
+
+
+def test_name_choices_are_calibrated_against_the_content_free_prompt() -> None:
+    """A name the model favours on the empty prompt as much as in the game is no longer
+    favoured: the seat's first request scores its content-free prompts once (vote, address,
+    and the role's night action), and later draws subtract those log-probabilities."""
+    s = _day()
+    biased = {"Bob": 0.0, "Carol": -3.0, "Dave": -3.0, "Eve": -3.0, "nobody": -3.0}
+    in_game = {"Bob": 0.0, "Carol": -1.0, "Dave": -3.0, "Eve": -3.0}
+    backend = ScoringBackend(content_free=biased, real=in_game)
+    player = LLMPlayer(backend, seed=5, seat=0, style="completion", book=BOOK)
+    others = tuple(p for p in SEATS if p != "Alice")
+    votes = []
+    for i in range(40):
+        got = _act(player, s.request("Alice", Role.VILLAGER, DecisionKind.VOTE, others,
+                                     index=i))
+        votes.append(got.choice)
+    assert sum("\n\n\nNow:" in p for p in backend.prompts) == 2  # vote and address, once
+    assert set(player.calibration or {}) == {"vote", "address"}
+    # calibrated scores: Bob 0, Carol +2, Dave 0, Eve 0 -> Carol most often (at T 0.5)
+    assert votes.count("Carol") > 25 and votes.count("Bob") < 8, votes
+    backend.scores_options = False  # a backend without option scores is not calibrated
+    plain = LLMPlayer(backend, seed=5, seat=0, style="completion", book=BOOK)
+    got = _act(plain, s.request("Alice", Role.VILLAGER, DecisionKind.VOTE, others))
+    assert plain.calibration == {} and got.choice == "Bob"

@@ -112,6 +112,8 @@ class BatchedModel:
 class SeatBackend:
     """The Backend one seat's player talks to."""
 
+    scores_options = True  # choose() returns every option's log-probability
+
     def __init__(self, group: BatchedModel, seq: int) -> None:
         self.group = group
         self.seq = seq

@@ -31,6 +31,8 @@ _COMPUTE = threading.Lock()
 
 
 class LlamaCppBackend:
+    scores_options = True  # choose() returns every option's log-probability
+
     def __init__(self, model: ResolvedModel, *, n_ctx: int = 4096, n_threads: int | None = None,
                  n_gpu_layers: int = 0) -> None:
         self.model = model
