@@ -183,7 +183,8 @@ class SeatPrompt:
         state = self.book.state.render(**facts, kind=kind)
         question = self.book.decision.render(kind=kind, me=obs.player, say_to=say_to,
                                              options=[o.strip() for o in options],
-                                             opening=opening, role=obs.role.value)
+                                             opening=opening, role=obs.role.value,
+                                             found=facts["found"])
         log = self._log() if log is None else log
         if self.chat is None:
             return f"{self.header}\n\n{log}\n{state}\n{question}"

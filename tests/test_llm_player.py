@@ -327,8 +327,7 @@ def _questions(turn: Turn) -> list[str]:
     The last one may come up to REPEAT_RETRIES more times: a repeated message is redrawn."""
     me, kind = turn.request.player, turn.request.kind
     first = re.escape({
-        DecisionKind.VOTE: f"{me} votes to eliminate the "
-                           f"{'town' if turn.request.observation.role is Role.MAFIA else 'mafia'} player",
+        DecisionKind.VOTE: _vote_prefix(turn.request),
         DecisionKind.KILL: f"[secret] {me} wants the mafia to kill:",
         DecisionKind.PROTECT: f"[secret] {me} protects:",
         DecisionKind.INVESTIGATE: f"[secret] {me} investigates:",
@@ -348,6 +347,16 @@ def _questions(turn: Turn) -> list[str]:
     if isinstance(choice, DayAction) and choice.action == "dm":
         return [first, re.escape(f"[private] {me} to {choice.to}:")]
     return [first]
+
+
+def _vote_prefix(request: Request) -> str:
+    """A detective who found a living mafia votes after "NAME votes for"; everyone else
+    after a prefix naming the team they hunt."""
+    obs = request.observation
+    if any(what == "mafia" and who in obs.alive for who, what in obs.investigations().items()):
+        return f"{obs.player} votes for"
+    return f"{obs.player} votes to eliminate the " \
+        f"{'town' if obs.role is Role.MAFIA else 'mafia'} player"
 
 
 def _paired(turn: Turn) -> list[tuple[str, str]]:
@@ -380,12 +389,19 @@ async def test_prompt_ends_with_state_block_and_answer_prefix(style):
                     assert now and sorted(now.group(1).split(", ")) == sorted(obs.alive)
                     assert tail[1].startswith(f"{obs.player} is {obs.role}")
                     if style == "chat":
+                        extra = [ln for ln in tail[2:]
+                                 if ln.startswith(("Today: ", f"{obs.player} should say: "))]
+                        tail = tail[:2] + tail[2 + len(extra):]
                         assert tail[2].endswith("<|im_end|>") and len(tail) == 5
                         assert prompt.endswith(ASSISTANT + question)
                     else:
-                        assert tail[2:] == [""]  # the question follows the state block
+                        # after the state block (its optional lines: today's accusations,
+                        # the detective's finding) comes the question
+                        assert all(ln.startswith(("Today: ", f"{obs.player} should say: "))
+                                   for ln in tail[2:-1]) and tail[-1] == "", tail
                     endings.add(re.sub(r"\b[A-Z][a-z]+\b", "N", question.split("\n")[-1]))
-    assert len(endings) == 12, endings  # every kind of question (votes, address: per team)
+    # every kind of question (votes, address: per team; a detective's vote after a finding)
+    assert len(endings) == 13, endings
 
 
 # ---- 5. a small context window ------------------------------------------------------------
