@@ -101,7 +101,8 @@ def figures(seed: int, winner: str, days: int, events: Iterable[BaseEvent], wall
     calls = [e for e in events if isinstance(e, ModelCall)]
     # One decision per request with options, whether the model answered it or the engine
     # fell back (a refused answer logs both a call and an invalid_action for one request).
-    decisions = len({(c.player, c.request) for c in calls if c.purpose == "choice"}
+    decisions = len({(c.player, c.request) for c in calls if c.purpose == "choice"
+                     and c.decision not in ("mafia_chat", "last_words")}
                     | {(e.player, e.request) for e in events if isinstance(e, InvalidAction)
                        and e.decision not in ("mafia_chat", "last_words")})
     return GameFigures(

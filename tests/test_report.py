@@ -156,6 +156,9 @@ def _tiny_game(path: Path) -> None:
     add(PhaseStarted, 1, "night")
     add(ModelCall, 1, "night", ["Bob"], player="Bob", decision="protect", purpose="choice",
         prompt_tokens=50, reused_tokens=0, generated_tokens=2, latency_ms=400.0)
+    # a second choice call of the same request (calibration): still one decision
+    add(ModelCall, 1, "night", ["Bob"], player="Bob", decision="protect", purpose="choice",
+        prompt_tokens=20, reused_tokens=0, generated_tokens=0, latency_ms=0.0)
     add(InvalidAction, 1, "night", ["Bob"], player="Bob", decision="protect", got="'Zed'",
         error="not legal", fallback="Carol")
     add(NightAction, 1, "night", ["Alice"], actor="Alice", action="kill", target="Bob")
@@ -184,7 +187,7 @@ def test_hand_made_game_gives_hand_computed_figures(tmp_path: Path) -> None:
     data = report_json(build_report(tmp_path, bootstrap=0, baseline_games=0))
     assert data["wins"] == {"town": 1, "mafia": 0, "draw": 0}
     tiny, rnd = data["models"]["tiny"], data["models"]["random"]
-    # Bob: one refused protect answer after one choice call = 1 decision, 1 invalid.
+    # Bob: one refused protect answer after two choice calls = 1 decision, 1 invalid.
     assert (tiny["decisions"], tiny["invalid_actions"], tiny["invalid_rate"]) == (1, 1, 1.0)
     assert (tiny["tokens_per_game"], tiny["seconds_per_game"]) == (2, pytest.approx(0.4))
     assert (tiny["survival"], tiny["win"]["k"]) == (0.0, 1)

@@ -14,6 +14,9 @@ from mafia.stats import Proportion
 LOGGED_CHOICES = frozenset({"vote", "kill", "protect", "investigate"})
 
 
+SPEECH_ONLY = frozenset({"mafia_chat", "last_words"})  # requests without options
+
+
 @dataclass
 class SeatFigures:
     """One seat in one game."""
@@ -26,30 +29,31 @@ class SeatFigures:
 
 
 def seat_figures(game: Game) -> dict[str, SeatFigures]:
-    """Decisions of an llm seat: its model calls with purpose "choice", plus its invalid
-    actions that no such call of the same request precedes (a refused model answer is one
-    decision, not two; a request's calls are logged right before its invalid action). Other
-    seats log no calls and their discussion moves leave no event, so their decisions are their
-    vote_cast and night_action events (a refused vote or night choice still ends in one: the
-    fallback) plus their other invalid actions."""
+    """Decisions of an llm seat: its requests with options that it answered with at least one
+    model call of purpose "choice" (a request may need several: calibration at the seat's
+    first request, whom a message is about), plus its invalid actions of requests without
+    such a call (a refused model answer is one decision, not two). Other seats log no calls
+    and their discussion moves leave no event, so their decisions are their vote_cast and
+    night_action events (a refused vote or night choice still ends in one: the fallback)
+    plus their other invalid actions."""
     figs = {name: SeatFigures() for name in game.seats}
     llm = {name for name, seat in game.seats.items() if seat.kind == "llm"}
-    chose: tuple[str, str] | None = None  # (seat, decision) of the last run of calls' choice
+    chosen: set[tuple[str, int]] = set()  # (seat, request) answered by a choice call
     for event in game.events:
         if isinstance(event, ModelCall) and event.player in figs:
             f = figs[event.player]
             f.tokens += event.generated_tokens
             f.seconds += event.latency_ms / 1000
-            if event.purpose == "choice" and event.player in llm:
+            key = (event.player, event.request)
+            if (event.purpose == "choice" and event.player in llm and key not in chosen
+                    and event.decision not in SPEECH_ONLY):
                 f.decisions += 1
-                chose = (event.player, event.decision)
-            elif chose is not None and chose[0] != event.player:
-                chose = None
+                chosen.add(key)
             continue
         if isinstance(event, InvalidAction) and event.player in figs:
             figs[event.player].invalid += 1
             if event.player in llm:
-                counted = chose == (event.player, event.decision)
+                counted = (event.player, event.request) in chosen
             else:
                 counted = event.decision in LOGGED_CHOICES
             figs[event.player].decisions += not counted
@@ -59,7 +63,6 @@ def seat_figures(game: Game) -> dict[str, SeatFigures]:
             figs[event.actor].decisions += 1
         elif isinstance(event, PlayerDied) and event.player in figs:
             figs[event.player].survived = False
-        chose = None
     return figs
 
 
