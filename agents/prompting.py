@@ -142,7 +142,7 @@ class SeatPrompt:
         `opening` starts the answer (speech only): the model continues after it.
         `order_seed` shuffles the lists of names in the state block (see state_facts)."""
         self._absorb(obs)
-        facts = state_facts(obs, order_seed)
+        facts = state_facts(obs, order_seed, kind)
         prompt = self._render(obs, kind, say_to, options, opening, facts)
         while self.count_tokens(prompt) > self.budget:
             chatter = self._chatter()
@@ -171,7 +171,7 @@ class SeatPrompt:
         self._absorb(obs)
         # No list of town players for the mafia either: what follows from knowledge must not
         # be divided out again (with the list, calibration raised a partner's vote share).
-        facts = {**state_facts(obs, order_seed), "alive": _shuffled(obs.seats, order_seed),
+        facts = {**state_facts(obs, order_seed, kind), "alive": _shuffled(obs.seats, order_seed),
                  "revealed": {}, "checked": {}, "found": [], "accused": [], "day": 1,
                  "targets": [],
                  "phase": "day" if kind in ("vote", "address", "day_action") else "night"}
@@ -180,7 +180,7 @@ class SeatPrompt:
     def _render(self, obs: Observation, kind: str, say_to: str | None,
                 options: Sequence[str], opening: str, facts: dict[str, Any],
                 log: str | None = None) -> str:
-        state = self.book.state.render(**facts, kind=kind)
+        state = self.book.state.render(**facts)
         question = self.book.decision.render(kind=kind, me=obs.player, say_to=say_to,
                                              options=[o.strip() for o in options],
                                              opening=opening, role=obs.role.value,
@@ -196,7 +196,7 @@ class SeatPrompt:
                                 bos_token="", eos_token="") + question
 
 
-def state_facts(obs: Observation, order_seed: int = 0) -> dict[str, Any]:
+def state_facts(obs: Observation, order_seed: int = 0, kind: str = "vote") -> dict[str, Any]:
     """What the state block says: the seat's knowledge and what follows from it. Only facts
     the seat has (its role, teammates, findings, revealed deaths, today's public accusations
     as the claim detector reads them); it never ranks or removes options.
@@ -207,8 +207,8 @@ def state_facts(obs: Observation, order_seed: int = 0) -> dict[str, Any]:
     alive = set(obs.alive)
     shuffled = _shuffled(obs.alive, order_seed)
     checked = obs.investigations()
-    accused: list[tuple[str, str]] = []
-    for e in obs.events:
+    accused: list[tuple[str, str]] = []  # read for votes only (the claim detector costs)
+    for e in obs.events if kind == "vote" else ():
         if (isinstance(e, Message) and e.channel is Channel.PUBLIC and e.day == obs.day
                 and e.phase is Phase.DAY):
             for claim in detect_claims(e.text, e.sender, obs.seats):

@@ -103,7 +103,7 @@ def test_state_block_spells_out_what_the_seat_knows() -> None:
     facts = state_facts(obs, order_seed=3)
     assert facts["found"] == ["Carol"] and facts["accused"] == [("Bob", "Eve")]
     assert facts["targets"] == []
-    state = BOOK.state.render(**facts, kind="vote")
+    state = BOOK.state.render(**facts)
     assert 'Alice should say: "Carol is mafia." and vote for Carol.' in state
     assert "Today: Bob accused Eve." in state
     mafia = Script()
@@ -112,7 +112,7 @@ def test_state_block_spells_out_what_the_seat_knows() -> None:
     for seed in range(20):
         targets = state_facts(obs, seed)["targets"]
         assert sorted(targets) == ["Alice", "Carol", "Dave"]
-    line = BOOK.state.render(**state_facts(obs, 0), kind="vote")
+    line = BOOK.state.render(**state_facts(obs, 0))
     assert "Eve" not in line.split("votes for a town player")[1]
 
 
@@ -123,7 +123,7 @@ def test_name_lists_are_shuffled_by_the_call_seed_only() -> None:
     assert state_facts(obs, 7)["alive"] == state_facts(obs, 7)["alive"]
     firsts = {state_facts(obs, seed)["alive"][0] for seed in range(60)}
     assert firsts == set(SEATS)
-    line = BOOK.state.render(**state_facts(obs, 7), kind="vote")
+    line = BOOK.state.render(**state_facts(obs, 7))
     listed = re.search(r"Alive: ([^.]*)\.", line)
     assert listed and sorted(listed.group(1).split(", ")) == sorted(SEATS)
 
