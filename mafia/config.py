@@ -47,7 +47,17 @@ class Rules(BaseModel):
     doctor_self_save: bool = True
     doctor_repeat_save: bool = True
     detective_learns: Literal["team", "role"] = "team"
+    # When players speak by day (mafia/discussion/): "moments", "round_robin", "bidding" or
+    # "clock". Rounds are moments / round-robin rounds; turns are bidding turns; the clock
+    # runs on simulated seconds.
+    discussion: Literal["moments", "round_robin", "bidding", "clock"] = "moments"
     discussion_rounds: int = Field(3, ge=0)
+    discussion_turns: int = Field(10, ge=0)
+    day_seconds: float = Field(120.0, ge=0)
+    max_silence_seconds: float = Field(30.0, gt=0)
+    words_per_second: float = Field(1.0, gt=0)  # simulated typing speed (LLMafia: 1 word/s)
+    clock_decisions_per_day: int = Field(4, ge=0)  # per player: bounds a clock day
+    typing_events: bool = False  # clock: a public "typing" event when someone starts typing
     max_public_messages_per_day: int | None = Field(None, ge=0)  # None: no cap
     dm_limit_per_day: int = Field(2, ge=0)  # DMs one player may send per day
     max_message_chars: int = Field(300, ge=1)  # longer messages are cut, not rejected

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mafia import __version__, rules
+from mafia.discussion import protocol
 from mafia.config import SEAT_NAMES, Rules
 from mafia.decisions import ABSTAIN, SAY, WAIT, Answer, CallInfo, DayAction, Option, Request
 from mafia.enums import Channel, DecisionKind, Phase, Role, Winner
@@ -73,6 +74,7 @@ class Engine:
         self.events: list[BaseEvent] = []
         self.seen: dict[str, list[BaseEvent]] = {n: [] for n in self.names}
         self.asked: dict[str, int] = dict.fromkeys(self.names, 0)
+        self.discussion = protocol(rules_.discussion)
 
     # ---- the only way state changes -------------------------------------------------------
 
@@ -213,11 +215,20 @@ class Engine:
                 self.emit(NobodyDied)
             else:
                 self._kill(victim, "night")
-        for _ in range(self.rules.discussion_rounds):
-            await self._discussion_moment()
+        if self.discussion.active(self.rules):
+            await self.discussion.run(self, day)
         await self._vote()
 
-    def _day_options(self, player: str) -> tuple[Option, ...]:
+    # ---- what a discussion protocol uses (mafia/discussion/base.py: DayHost) ---------------
+
+    def alive(self) -> list[str]:
+        return list(self.state.alive)
+
+    async def ask(self, asks: Sequence[tuple[str, DecisionKind, tuple[Option, ...]]]
+                  ) -> list[Answer]:
+        return await self._ask_many(asks)
+
+    def day_options(self, player: str) -> tuple[Option, ...]:
         st, r = self.state, self.rules
         options: list[Option] = [WAIT]
         cap = r.max_public_messages_per_day
@@ -227,28 +238,27 @@ class Engine:
             options.extend(DayAction("dm", p) for p in rules.others(player, st.alive))
         return tuple(options)
 
-    async def _discussion_moment(self) -> None:
-        """Every living player decides at once; results are committed in a seeded order, so
-        the outcome never depends on which player finished thinking first."""
-        st = self.state
-        alive = list(st.alive)
-        order = self.rng.sample(alive, len(alive))
-        asks = [(p, DecisionKind.DAY_ACTION, self._day_options(p)) for p in alive]
-        answers = dict(zip(alive, await self._ask_many(asks)))
-        cap = self.rules.max_public_messages_per_day
-        for p in order:
-            answer = answers[p]
-            action = answer.choice
-            text = self._speech(p, answer)
-            if not isinstance(action, DayAction) or action.action == "wait" or not text:
-                continue
-            if action.action == "say":
-                if cap is not None and st.public_messages_today >= cap:
-                    continue  # the cap was reached earlier in this same moment
-                self.emit(Message, channel=Channel.PUBLIC, sender=p, text=text)
-            else:
-                self.emit(Message, visible_to=[p, action.to], channel=Channel.DM, sender=p,
-                          recipient=action.to, text=text)
+    def speech(self, player: str, answer: Answer) -> str:
+        return self._speech(player, answer)
+
+    def publish(self, player: str, action: DayAction, text: str,
+                **timing: Any) -> Message | None:
+        """Post a cleaned day message, unless a cap was reached since the move was legal
+        (others spoke first in the same moment, or landed first on the clock)."""
+        st, r = self.state, self.rules
+        if action.action == "say":
+            cap = r.max_public_messages_per_day
+            if cap is not None and st.public_messages_today >= cap:
+                return None
+            return self.emit(Message, channel=Channel.PUBLIC, sender=player, text=text,
+                             **timing)  # type: ignore[return-value]
+        if action.action != "dm" or action.to not in st.alive or action.to == player:
+            return None
+        if st.dms_sent_today[player] >= r.dm_limit_per_day:
+            return None
+        return self.emit(Message, visible_to=[player, action.to], channel=Channel.DM,
+                         sender=player, recipient=action.to, text=text,
+                         **timing)  # type: ignore[return-value]
 
     async def _vote(self) -> None:
         st = self.state
@@ -367,6 +377,8 @@ class Engine:
             return Answer()  # silence
         if request.kind is DecisionKind.DAY_ACTION:
             return Answer(WAIT)
+        if request.kind is DecisionKind.BID:
+            return Answer(request.options[0])  # the lowest bid: not taking the floor
         legal = [o for o in request.options if o != ABSTAIN]
         return Answer(self.rng.choice(legal))
 

@@ -50,6 +50,7 @@ class DecisionKind(StrEnum):
     INVESTIGATE = "investigate"  # detective: choose another living player
     DAY_ACTION = "day_action"  # wait / say (public) / dm someone, plus text
     VOTE = "vote"  # choose another living player (or abstain when allowed)
+    BID = "bid"  # `bidding` discussion: how urgently to take the floor, "0" (not) to "4"
     LAST_WORDS = "last_words"  # free text before an eliminated player dies
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, TypeAdapter, model_serializer
 
 from mafia.enums import Channel, Phase, Team, Winner
 
@@ -53,6 +53,40 @@ class Message(BaseEvent):
     sender: str
     recipient: str | None = None  # DMs only
     text: str
+    # Simulated seconds into the day's discussion (the `clock` protocol only): when the
+    # message landed, and when its author started typing it. Left out of the JSON when unset,
+    # so transcripts of the other protocols read as before.
+    t: float | None = None
+    started: float | None = None
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_times(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for key in ("t", "started"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
+
+
+class Typing(BaseEvent):
+    """`clock` protocol with `typing_events`: a player started typing (as chat apps show);
+    public messages are announced to everyone, DMs to both ends only."""
+
+    kind: Literal["typing"] = "typing"
+    player: str
+    channel: Channel
+    recipient: str | None = None
+    t: float
+
+
+class FloorBids(BaseEvent):
+    """`bidding` protocol: one turn's bids for the floor and who got it (None: every bid was
+    0). Seen by no player: bids are secret; the omniscient replay and the report read them."""
+
+    kind: Literal["floor_bids"] = "floor_bids"
+    turn: int
+    bids: dict[str, int]
+    speaker: str | None
 
 
 class NightAction(BaseEvent):
@@ -151,7 +185,7 @@ Event = Annotated[
     Union[
         GameStarted, RoleAssigned, PhaseStarted, Message, NightAction, KillDecided,
         InvestigationResult, PlayerDied, NobodyDied, VoteCast, VoteResult, LastWords,
-        InvalidAction, ModelCall, GameOver,
+        InvalidAction, ModelCall, GameOver, Typing, FloorBids,
     ],
     Field(discriminator="kind"),
 ]

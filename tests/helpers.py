@@ -24,8 +24,11 @@ from mafia.enums import Channel, DecisionKind, Phase, Role, Team, Winner
 from mafia.events import (
     BaseEvent, GameOver, GameStarted, InvalidAction, InvestigationResult, KillDecided,
     LastWords, Message, ModelCall, NightAction, NobodyDied, PhaseStarted, PlayerDied,
-    RoleAssigned, VoteCast, VoteResult,
+    FloorBids, RoleAssigned, Typing, VoteCast, VoteResult,
 )
+from mafia.discussion import protocol
+from mafia.discussion.bidding import BIDS
+from mafia.discussion.clock import typing_seconds
 from mafia.state import GameState
 
 from agents.random_player import RandomPlayer
@@ -96,6 +99,10 @@ class GameChecker:
         self.expected_phase: tuple[Phase, int] = (rules.first, 1)
         self.invalid: list[InvalidAction] = []
         self.game_over: GameOver | None = None
+        self.talks = protocol(rules.discussion).active(rules)  # anyone asked by day at all
+        self.last_t = 0.0  # clock: the latest simulated time a message landed today
+        self.bid_fallbacks: dict[str, str] = {}
+        self.floor: str | None = None  # bidding: who holds the floor this turn
 
     # ---- helpers ------------------------------------------------------------------------
 
@@ -146,8 +153,14 @@ class GameChecker:
             extra = (ABSTAIN,) if self.rules.allow_abstain else ()
             return self.others(player) + extra
         if kind is DecisionKind.DAY_ACTION:
-            assert st.phase is Phase.DAY and self.rules.discussion_rounds > 0, kind
+            assert st.phase is Phase.DAY and self.talks, kind
+            if self.rules.discussion == "bidding":
+                assert player == self.floor, f"{player} asked to speak without the floor"
+                self.floor = None
             return self.day_options(player)
+        if kind is DecisionKind.BID:
+            assert st.phase is Phase.DAY and self.rules.discussion == "bidding", kind
+            return BIDS
         if kind is DecisionKind.MAFIA_CHAT:
             assert role is Role.MAFIA and st.phase is Phase.NIGHT, (player, kind)
             assert len(self.living_mafia()) > 1, "mafia chat asked of a lone mafioso"
@@ -240,6 +253,7 @@ class GameChecker:
                 assert self.night.results == n_det, "an investigation got no result"
                 self.awaiting_dawn = True
             self.votes, self.voted_today = {}, False
+            self.last_t, self.floor = 0.0, None
             self.expected_phase = (Phase.NIGHT, e.day + 1 if first_night else e.day)
 
     def _message(self, e: Message) -> None:
@@ -247,9 +261,10 @@ class GameChecker:
         assert st.is_alive(e.sender), f"dead {e.sender} spoke"
         reason = bad_text_reason(e.text, e.sender, self.seats, self.rules.max_message_chars)
         assert reason is None, f"message {e.text[:80]!r}: {reason}"
+        self._check_time(e)
         if e.channel is Channel.PUBLIC:
             assert e.phase is Phase.DAY and e.visible_to is None and e.recipient is None
-            assert self.rules.discussion_rounds > 0
+            assert self.talks
             cap = self.rules.max_public_messages_per_day
             assert cap is None or st.public_messages_today < cap, "public cap exceeded"
         elif e.channel is Channel.DM:
@@ -264,6 +279,41 @@ class GameChecker:
             assert e.visible_to is not None and sorted(e.visible_to) == sorted(mafia)
             self.night.chats += 1
             assert self.night.chats <= self.rules.night_chat_rounds * len(mafia)
+
+    def _check_time(self, e: Message) -> None:
+        """Clock messages land in time order, within the day, after their typing time."""
+        clock = self.rules.discussion == "clock" and e.phase is Phase.DAY
+        assert (e.t is not None and e.started is not None) == clock, (e.t, e.started)
+        if e.t is None or e.started is None:
+            return
+        assert self.last_t <= e.t <= self.rules.day_seconds, (self.last_t, e.t)
+        typed = typing_seconds(e.text, self.rules.words_per_second)
+        assert abs(e.t - e.started - typed) < 1e-9, (e.t, e.started, typed)
+        self.last_t = e.t
+
+    def _typing(self, e: Typing) -> None:
+        assert self.rules.discussion == "clock" and self.rules.typing_events
+        assert e.phase is Phase.DAY and self.state.is_alive(e.player)
+        assert self.last_t <= e.t <= self.rules.day_seconds
+        if e.channel is Channel.DM:
+            assert e.visible_to == (e.player, e.recipient)
+        else:
+            assert e.visible_to is None and e.recipient is None
+
+    def _floor_bids(self, e: FloorBids) -> None:
+        assert self.rules.discussion == "bidding" and e.phase is Phase.DAY
+        assert e.visible_to == (), "bids are seen by no player"
+        assert list(e.bids) == list(self.state.alive), "every living player bids"
+        assert all(str(b) in BIDS for b in e.bids.values())
+        for p, fallback in self.bid_fallbacks.items():
+            assert str(e.bids[p]) == fallback, "bid fallback not used"
+        self.bid_fallbacks = {}
+        top = max(e.bids.values())
+        if top == 0:
+            assert e.speaker is None
+        else:
+            assert e.speaker is not None and e.bids[e.speaker] == top
+        self.floor = e.speaker
 
     def _night_action(self, e: NightAction) -> None:
         st, n = self.state, self.night
@@ -369,6 +419,9 @@ class GameChecker:
             assert e.fallback is None
         elif kind is DecisionKind.DAY_ACTION:
             assert e.fallback == str(WAIT)
+        elif kind is DecisionKind.BID:
+            assert e.fallback == BIDS[0]
+            self.bid_fallbacks[e.player] = e.fallback
         else:
             legal = [str(o) for o in self.legal_options(e.player, kind) if o != ABSTAIN]
             assert e.fallback in legal, (e, legal)

@@ -25,7 +25,7 @@ from mafia.transcript import TranscriptWriter, read_transcript
 
 GAMES_PER_CONFIG = 50
 
-# Each config is one rule variant (or a few combined); 22 configs x 50 seeds = 1,100 games.
+# Each config is one rule variant (or a few combined); 33 configs x 50 seeds = 1,650 games.
 CONFIGS: list[dict[str, object]] = [
     dict(players=5),
     dict(players=6, first_phase="day"),
@@ -50,6 +50,23 @@ CONFIGS: list[dict[str, object]] = [
     dict(players=9, roles={"mafia": 2, "doctor": 2, "detective": 2}, max_message_chars=20),
     dict(players=10, first_phase="day", allow_abstain=True, reveal_on_death="none",
          detective_learns="role", last_words=False, max_days=5, discussion_rounds=1),
+    # Discussion protocols other than moments, alone and with the caps that bite them.
+    dict(players=7, discussion="round_robin"),
+    dict(players=9, discussion="round_robin", discussion_rounds=2, max_public_messages_per_day=3,
+         dm_limit_per_day=1),
+    dict(players=5, discussion="round_robin", discussion_rounds=0),
+    dict(players=7, discussion="bidding"),
+    dict(players=10, discussion="bidding", discussion_turns=3, max_public_messages_per_day=1,
+         first_phase="day"),
+    dict(players=6, discussion="bidding", discussion_turns=0),
+    dict(players=7, discussion="clock"),
+    dict(players=8, discussion="clock", typing_events=True, max_public_messages_per_day=4),
+    dict(players=12, discussion="clock", day_seconds=20, max_silence_seconds=3,
+         words_per_second=0.5, clock_decisions_per_day=9, dm_limit_per_day=3,
+         typing_events=True),
+    dict(players=6, discussion="clock", day_seconds=0),
+    dict(players=9, discussion="clock", clock_decisions_per_day=1, first_phase="day",
+         vote_reveal="sequential"),
 ]
 
 
