@@ -26,6 +26,11 @@ CONFIGS = [
          tie_policy="none", reveal_on_death="team"),
     dict(players=9, detective_learns="role", doctor_self_save=False,
          doctor_repeat_save=False, max_public_messages_per_day=3),
+    dict(players=7, discussion="round_robin"),
+    dict(players=8, discussion="bidding", discussion_turns=6),
+    dict(players=7, discussion="clock", typing_events=True),
+    dict(players=10, discussion="clock", day_seconds=40, max_silence_seconds=4,
+         clock_decisions_per_day=6, max_public_messages_per_day=5),
 ]
 
 
@@ -74,11 +79,13 @@ class JitteryPlayer:
         return Answer(answer.choice, answer.text, calls=(call,))
 
 
-async def test_thinking_speed_does_not_change_the_game(tmp_path: Path):
+@pytest.mark.parametrize("discussion", ["moments", "round_robin", "bidding", "clock"])
+async def test_thinking_speed_does_not_change_the_game(tmp_path: Path, discussion: str):
     """Simultaneous decisions are committed in a seeded order: players finishing in a
     different order (and reporting different latencies) yield the same transcript once
     _ms/_s fields are removed."""
-    config = dict(players=8, discussion_rounds=2, max_days=3, vote_reveal="simultaneous")
+    config = dict(players=8, discussion_rounds=2, max_days=3, vote_reveal="simultaneous",
+                  discussion=discussion, typing_events=True)
     rules = make_rules(**config)
     runs = []
     for attempt in range(2):

@@ -3,8 +3,11 @@ the town or mafia policy for that decision (see the package docstring for the st
 
 from __future__ import annotations
 
+import copy
 import random
 from typing import Any
+
+from mafia.claims import detect_claims
 
 from mafia.decisions import Answer, Option, Request
 from mafia.enums import DecisionKind, Role
@@ -39,10 +42,12 @@ class HeuristicPlayer:
 
 def decide(t: Turn) -> tuple[Option | None, str]:
     kind, is_mafia = t.request.kind, t.role is Role.MAFIA
+    if kind is DecisionKind.BID:
+        _next_moment(t)  # under bidding, a turn of the floor is a moment of the day
+        return bid(t), ""
     if kind is DecisionKind.DAY_ACTION:
-        if t.memory.day != t.day:
-            t.memory.day, t.memory.moment = t.day, 0
-        t.memory.moment += 1
+        if t.table.rule("discussion") != "bidding":
+            _next_moment(t)
         return mafia.day_action(t) if is_mafia else town.day_action(t)
     if kind is DecisionKind.VOTE:
         return (mafia.vote(t) if is_mafia else town.vote(t)), ""
@@ -57,3 +62,23 @@ def decide(t: Turn) -> tuple[Option | None, str]:
     if kind is DecisionKind.LAST_WORDS:
         return None, mafia.last_words(t) if is_mafia else town.last_words(t)
     return (t.legal[0] if t.legal else None), ""  # a decision kind this player does not know
+
+
+def _next_moment(t: Turn) -> None:
+    if t.memory.day != t.day:
+        t.memory.day, t.memory.moment = t.day, 0
+    t.memory.moment += 1
+
+
+def bid(t: Turn) -> str:
+    """How urgently to take the floor: what it would say now, tried on copies of its memory
+    and generator (so the try changes nothing): 4 for a claim or an accusation, 1 for
+    anything else, 0 when it has nothing to say."""
+    rng = random.Random()
+    rng.setstate(t.rng.getstate())
+    probe = Turn(t.request, t.table, rng, copy.deepcopy(t.memory))
+    text = (mafia.speech if t.role is Role.MAFIA else town.speech)(probe)
+    if not text:
+        return "0"
+    urgent = detect_claims(text, t.me, t.obs.seats)
+    return "4" if urgent else "1"

@@ -45,6 +45,9 @@ class _Due:
 
 
 class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0  # simulated seconds into the current day (for views and tests)
+
     def active(self, rules: Rules) -> bool:
         return rules.day_seconds > 0 and rules.clock_decisions_per_day > 0
 
@@ -62,6 +65,7 @@ class Clock:
                                        **rest))  # type: ignore[arg-type]
 
         now, due = 0.0, set(alive)
+        self.now = now
         while True:
             asked = [p for p in alive if p in due and p not in busy
                      and used[p] < r.clock_decisions_per_day]
@@ -75,6 +79,7 @@ class Clock:
             if not queue or queue[0].t > r.day_seconds:
                 return  # the day is over (a message still being typed is never sent)
             now, due = queue[0].t, set()
+            self.now = now
             while queue and queue[0].t == now:
                 item = heapq.heappop(queue)
                 if item.what == "wake":
