@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from mafia.discussion.bidding import BIDS
 from mafia.decisions import ABSTAIN, Answer, CallInfo, DayAction, Option, Request
 from mafia.enums import DecisionKind, Role
 from mafia.errors import MafiaError
@@ -43,7 +44,10 @@ REPEAT_RETRIES = 2
 CALIBRATED = {
     DecisionKind.VOTE.value: "others", "address": "others", DecisionKind.KILL.value: "town",
     DecisionKind.PROTECT.value: "everyone", DecisionKind.INVESTIGATE.value: "others",
+    DecisionKind.BID.value: "bids",  # bidding protocol only: numbers have their biases too
 }
+# Decisions that are moves rather than judgements: drawn at MOVE_TEMPERATURE.
+MOVES = frozenset({DecisionKind.DAY_ACTION, DecisionKind.BID})
 
 
 def call_seed(game_seed: int, seat: int, call: int) -> int:
@@ -111,8 +115,7 @@ class LLMPlayer:
         seed = self._next_seed()
         prompt = self.prompt.build(request.observation, request.kind.value, options=labels,
                                    order_seed=seed)
-        temperature = (MOVE_TEMPERATURE if request.kind is DecisionKind.DAY_ACTION
-                       else CHOICE_TEMPERATURE)
+        temperature = MOVE_TEMPERATURE if request.kind in MOVES else CHOICE_TEMPERATURE
         result = await self.backend.choose(prompt, labels, seed=seed, temperature=temperature)
         self._log_call(calls, "choice", result, prompt)
         index = self._calibrated(request.kind.value, labels, result, seed, temperature)
@@ -130,8 +133,10 @@ class LLMPlayer:
         me = request.player
         wanted = {"others": [p for p in obs.seats if p != me],
                   "everyone": list(obs.seats),
-                  "town": [p for p in obs.seats if p != me and p not in obs.teammates]}
-        kinds = [k for k in CALIBRATED if k not in ROLE_KINDS or ROLE_KINDS[k] is obs.role]
+                  "town": [p for p in obs.seats if p != me and p not in obs.teammates],
+                  "bids": list(BIDS)}
+        kinds = [k for k in CALIBRATED if (k not in ROLE_KINDS or ROLE_KINDS[k] is obs.role)
+                 and (k != DecisionKind.BID.value or _bidding(obs))]
         for kind in kinds:
             labels = [f" {p}" for p in wanted[CALIBRATED[kind]]]
             if kind == DecisionKind.VOTE.value:
@@ -187,6 +192,14 @@ class LLMPlayer:
             if normalise(text) not in heard:
                 return text
         return ""
+
+
+def _bidding(obs: Any) -> bool:
+    """Whether this game's discussion is the bidding protocol (read from the rules)."""
+    for e in obs.events:
+        if e.kind == "game_started":
+            return bool(e.config.get("discussion") == "bidding")
+    return False
 
 
 ROLE_KINDS = {DecisionKind.KILL.value: Role.MAFIA, DecisionKind.PROTECT.value: Role.DOCTOR,

@@ -174,7 +174,7 @@ class SeatPrompt:
         facts = {**state_facts(obs, order_seed, kind), "alive": _shuffled(obs.seats, order_seed),
                  "revealed": {}, "checked": {}, "found": [], "accused": [], "day": 1,
                  "targets": [],
-                 "phase": "day" if kind in ("vote", "address", "day_action") else "night"}
+                 "phase": "day" if kind in ("vote", "address", "day_action", "bid") else "night"}
         return self._render(obs, kind, None, options, "", facts, log="")
 
     def _render(self, obs: Observation, kind: str, say_to: str | None,

@@ -17,9 +17,9 @@ from rich.text import Text
 from rich.theme import Theme
 
 from mafia.events import (
-    BaseEvent, GameOver, GameStarted, InvalidAction, InvestigationResult, KillDecided,
-    LastWords, Message, NightAction, NobodyDied, PhaseStarted, PlayerDied, RoleAssigned,
-    VoteCast, VoteResult,
+    BaseEvent, FloorBids, GameOver, GameStarted, InvalidAction, InvestigationResult,
+    KillDecided, LastWords, Message, NightAction, NobodyDied, PhaseStarted, PlayerDied,
+    RoleAssigned, Typing, VoteCast, VoteResult,
 )
 
 THEME = Theme({
@@ -80,8 +80,8 @@ class Renderer:
         body = Group(
             Text(f"seed {e.seed} · {c['players']} players: {counts} · mafia v{e.version}"),
             Text(f"first phase {c['first_phase']}, up to {c['max_days']} days, "
-                 f"{c['discussion_rounds']} discussion rounds, reveal on death: "
-                 f"{c['reveal_on_death']}", style="muted"),
+                 f"{discussion_label(c)}, reveal on death: {c['reveal_on_death']}",
+                 style="muted"),
             *seats,
         )
         title = "Mafia" if self.view.seat is None else f"Mafia, as seen by {self.view.seat}"
@@ -110,11 +110,28 @@ class Renderer:
 
     def _message(self, e: Message) -> RenderableType:
         if e.channel == "dm":
-            return Text.assemble("    ", self.name(e.sender), " → ", self.name(e.recipient or "?"),
-                                 (" (private): ", "private"), (e.text, "private"))
-        if e.channel == "mafia":
-            return Text.assemble(("[mafia] ", "mafia"), self.name(e.sender), ": ", e.text)
-        return Text.assemble(self.name(e.sender), ": ", e.text)
+            line = Text.assemble("    ", self.name(e.sender), " → ",
+                                 self.name(e.recipient or "?"), (" (private): ", "private"),
+                                 (e.text, "private"))
+        elif e.channel == "mafia":
+            line = Text.assemble(("[mafia] ", "mafia"), self.name(e.sender), ": ", e.text)
+        else:
+            line = Text.assemble(self.name(e.sender), ": ", e.text)
+        # Only clock games stamp messages, so every other game renders exactly as before.
+        return line if e.t is None else Text.assemble(clock_stamp(e.t), line)
+
+    def _typing(self, e: Typing) -> RenderableType:
+        # A DM's typing event is visible to its two ends only; View.sees has filtered it.
+        to = Text.assemble(" a DM to ", self.name(e.recipient)) if e.recipient else ""
+        return Text.assemble(clock_stamp(e.t), self.name(e.player), " is typing", to, "…",
+                             style="muted")
+
+    def _floor_bids(self, e: FloorBids) -> RenderableType | None:
+        if self.view.public or self.view.seat is not None:
+            return None  # bids are secret (visible_to=() hides them already; kept explicit)
+        bids = ", ".join(f"{p} {b}" for p, b in e.bids.items())
+        outcome = f"{e.speaker} has the floor" if e.speaker else "nobody bids"
+        return Text(f"  turn {e.turn} bids: {bids} → {outcome}", style="muted")
 
     def _night_action(self, e: NightAction) -> RenderableType:
         verb = {"kill": "wants to kill", "protect": "protects", "investigate": "investigates"}
@@ -204,6 +221,24 @@ def votes_by_target(history: list[tuple[int, dict[str, str | None], str | None]]
         said = "; ".join(f"{t} <- {', '.join(v)}" for t, v in by.items())
         parts.append(f"day {day}: {said} => {out or 'nobody'}")
     return " | ".join(parts)
+
+
+def clock_stamp(t: float) -> Text:
+    """A clock game's simulated time into the day, as a dim fixed-width prefix."""
+    return Text(f"[{t:5.1f}s] ", style="muted")
+
+
+def discussion_label(config: dict) -> str:
+    """The day's discussion protocol in a few words. Moments keep the wording from before
+    protocols existed (old transcripts have no `discussion` key and mean moments)."""
+    protocol = config.get("discussion", "moments")
+    if protocol == "round_robin":
+        return f"round robin, {config['discussion_rounds']} rounds"
+    if protocol == "bidding":
+        return f"bidding, {config['discussion_turns']} turns"
+    if protocol == "clock":
+        return f"clock, {config['day_seconds']:g} s days"
+    return f"{config['discussion_rounds']} discussion rounds"
 
 
 def agent_label(agent: dict) -> str:

@@ -203,17 +203,24 @@ def published(result: GameResult, seats: set[str]) -> list[tuple[str, str]]:
     return out
 
 
+DISCUSSIONS = ["moments", "round_robin", "bidding", "clock"]
+
+
+@pytest.mark.parametrize("discussion", DISCUSSIONS)
 @pytest.mark.parametrize("exhaust", [False, True], ids=["long_script", "script_runs_out"])
 @pytest.mark.parametrize("everyone", [True, False], ids=["all_llm", "one_llm"])
 @pytest.mark.parametrize("style", ["completion", "chat"])
-async def test_adversarial_model_output_never_breaks_a_game(style, everyone, exhaust):
-    """Whatever a model writes or picks, the game ends with legal moves and clean text."""
+async def test_adversarial_model_output_never_breaks_a_game(style, everyone, exhaust,
+                                                            discussion):
+    """Whatever a model writes or picks, the game ends with legal moves and clean text,
+    under every discussion protocol."""
     said: set[str] = set()
     raised = 0
     for seed in range(3):
         result, _, traced = await traced_game(
             seed, adversarial_backend(style, exhaust), style=style,
-            llm_seats=None if everyone else [0], max_days=3)
+            llm_seats=None if everyone else [0], max_days=3, discussion=discussion,
+            typing_events=True)
         names = {result.state.seats[s]: p for s, p in traced.items()}
         invalid = [e for e in result.events if isinstance(e, InvalidAction)]
         for name, player in names.items():
@@ -270,8 +277,10 @@ def _mentions_role(prompt: str, name: str) -> bool:
     return re.search(rf"\b{name} (?:is|was) (?:a |the )?(?:{words})\b", prompt) is not None
 
 
-@pytest.mark.parametrize("rules", [{}, {"reveal_on_death": "none", "detective_learns": "role"}],
-                         ids=["reveal_role", "reveal_none"])
+@pytest.mark.parametrize("rules", [{}, {"reveal_on_death": "none", "detective_learns": "role"},
+                                   {"discussion": "round_robin"}, {"discussion": "bidding"},
+                                   {"discussion": "clock", "typing_events": True}],
+                         ids=["reveal_role", "reveal_none", "round_robin", "bidding", "clock"])
 async def test_prompts_hold_only_what_the_seat_may_know(rules):
     """No seat's prompt shows the mafia chat to town, others' DMs, or unrevealed roles."""
     dm_hidden = mafia_seen = chat_hidden = 0
@@ -337,6 +346,7 @@ def _questions(turn: Turn) -> list[str]:
             + f".\n{me} chooses (dm: a private message):",
         DecisionKind.MAFIA_CHAT: f"[mafia chat] {me}: Let's kill",
         DecisionKind.LAST_WORDS: f"{me} (last words):",
+        DecisionKind.BID: f"{me} bids to speak next (0 = let others talk, 4 = must speak now):",
     }[kind])
     choice = turn.answer.choice if turn.answer else None
     if isinstance(choice, DayAction) and choice.action == "say":
@@ -373,10 +383,12 @@ def _paired(turn: Turn) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("style", ["completion", "chat"])
 async def test_prompt_ends_with_state_block_and_answer_prefix(style):
-    """Every prompt ends with the state block, then the decision's answer prefix."""
+    """Every prompt ends with the state block, then the decision's answer prefix (the
+    bidding protocol's bid question included)."""
     endings: set[str] = set()
-    for seed in range(3):
-        _, _, traced = await traced_game(seed, legal_backend(style), style=style)
+    for seed in range(4):
+        _, _, traced = await traced_game(seed, legal_backend(style), style=style,
+                                         discussion="bidding" if seed == 3 else "moments")
         for player in traced.values():
             for turn in player.turns:
                 obs = turn.request.observation
@@ -400,8 +412,9 @@ async def test_prompt_ends_with_state_block_and_answer_prefix(style):
                         assert all(ln.startswith(("Today: ", f"{obs.player} should say: "))
                                    for ln in tail[2:-1]) and tail[-1] == "", tail
                     endings.add(re.sub(r"\b[A-Z][a-z]+\b", "N", question.split("\n")[-1]))
-    # every kind of question (votes, address: per team; a detective's vote after a finding)
-    assert len(endings) == 13, endings
+    # every kind of question (votes, address: per team; a detective's vote after a finding;
+    # the bid)
+    assert len(endings) == 14, endings
 
 
 # ---- 5. a small context window ------------------------------------------------------------

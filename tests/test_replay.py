@@ -1,7 +1,8 @@
 """`mafia replay` and the renderer it shares with the live view of `mafia play`.
 
 Golden text for one fixed game in all three views; information hiding in the seat view over
-many games; transcripts that are cut off, corrupt, empty or missing.
+many games; transcripts that are cut off, corrupt, empty or missing; clock times and floor
+bids of the discussion protocols.
 """
 
 from __future__ import annotations
@@ -16,15 +17,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import REPO, random_players
+from helpers import REPO, random_players, run_checked
 from rich.console import Console
 
 from mafia.cli.replay import replay
 from mafia.config import make_rules
 from mafia.engine import Engine
-from mafia.enums import Role
-from mafia.events import InvestigationResult, PlayerDied, RoleAssigned
-from mafia.render import THEME, View
+from mafia.enums import Phase, Role
+from mafia.events import (
+    BaseEvent, FloorBids, InvestigationResult, Message, PlayerDied, RoleAssigned, Typing,
+)
+from mafia.render import THEME, Renderer, View
 from mafia.transcript import TranscriptWriter, read_transcript
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -212,3 +215,84 @@ def test_live_status_line_names_seats_only_in_the_omniscient_view() -> None:
     assert thinking_line(night, View(seat="Alice")) == "players are thinking"
     assert thinking_line(night, View(seat="Bob")) == "Bob is thinking"
     assert thinking_line(frozenset(), View()) == ""
+
+
+def write_checked(path: Path, seed: int, **rules: object) -> tuple[Path, list[BaseEvent]]:
+    """A game of random players with every event and request checked by the harness."""
+    with TranscriptWriter(path) as writer:
+        asyncio.run(run_checked(make_rules(**rules), seed, sinks=[writer]))
+    return path, read_transcript(path).events
+
+
+STAMP = re.compile(r"^\[\s*(\d+\.\d)s\] ", re.M)
+
+
+def _seat_views(path: Path, events: list[BaseEvent]) -> dict[str, str]:
+    seats = [p["name"] for p in events[0].players]  # type: ignore[attr-defined]
+    return {seat: render(path, View(seat=seat)) for seat in seats}
+
+
+@pytest.mark.parametrize("seed", [3, 8])
+def test_clock_game_shows_simulated_times(tmp_path: Path, seed: int) -> None:
+    """Clock messages and typing events carry a dim `[  t s]` stamp, in every view; each view
+    stamps exactly the timed events its eyes may see, and DM typing only to its two ends."""
+    path, events = write_checked(tmp_path / "clock.jsonl", seed, discussion="clock",
+                                 typing_events=True)
+    timed = [e for e in events if isinstance(e, Typing)
+             or (isinstance(e, Message) and e.t is not None)]
+    assert any(isinstance(e, Typing) for e in timed) and any(
+        isinstance(e, Message) for e in timed)
+    omni = render(path, View())
+    assert "clock, 120 s days" in omni
+    assert STAMP.findall(omni) == [f"{e.t:.1f}" for e in timed]  # type: ignore[union-attr]
+    for e in timed:
+        if isinstance(e, Message) and e.channel == "public":
+            assert re.search(rf"^\[\s*{e.t:.1f}s\] {e.sender} \(\w+\): ", omni, re.M)
+    public = render(path, View(public=True))
+    assert STAMP.findall(public) == [f"{e.t:.1f}" for e in timed  # type: ignore[union-attr]
+                                     if e.visible_to is None]
+    assert "(private)" not in public and "a DM to" not in public
+    for seat, text in _seat_views(path, events).items():
+        assert STAMP.findall(text) == [f"{e.t:.1f}" for e in timed  # type: ignore[union-attr]
+                                       if e.visible_for(seat)]
+        for who, to in re.findall(r"(\w+) is typing a DM to (\w+)", text):
+            assert seat in (who, to), (seat, who, to)
+        for sender, recipient in re.findall(r"(\w+) \S* (\w+) \S* \(private\)", text):
+            assert seat in (sender, recipient), (seat, sender, recipient)
+
+
+def test_moments_and_round_robin_have_no_times(tmp_path: Path) -> None:
+    """Only clock games are stamped; the header names the protocol."""
+    path, _ = write_checked(tmp_path / "rr.jsonl", 3, discussion="round_robin")
+    text = render(path, View())
+    assert "round robin, 3 rounds" in text and not STAMP.search(text)
+    assert "is typing" not in text and "bids:" not in text
+
+
+def test_bidding_game_shows_bids_only_omnisciently(tmp_path: Path) -> None:
+    """One dim line per bidding turn in the omniscient view; no spectator or seat sees any."""
+    path, events = write_checked(tmp_path / "bid.jsonl", 3, discussion="bidding")
+    bids = [e for e in events if isinstance(e, FloorBids)]
+    assert bids
+    omni = render(path, View())
+    assert "bidding, 10 turns" in omni
+    lines = re.findall(r"^  turn (\d+) bids: (.*?) → (.*?)$", omni.replace(" \n", " "), re.M)
+    # (rich wraps long lines at a space; joining them back gives one line per event)
+    assert [int(turn) for turn, _, _ in lines] == [e.turn for e in bids]
+    for (_, said, outcome), e in zip(lines, bids):
+        assert said == ", ".join(f"{p} {b}" for p, b in e.bids.items())
+        assert outcome == (f"{e.speaker} has the floor" if e.speaker else "nobody bids")
+    assert not STAMP.search(omni)
+    for text in (render(path, View(public=True)), *_seat_views(path, events).values()):
+        assert "bids:" not in text and "has the floor" not in text and "nobody bids" not in text
+
+
+def test_nobody_bids_line() -> None:
+    """All-zero bids: the turn passes in silence, and the line says so."""
+    e = FloorBids(seq=5, day=1, phase=Phase.DAY, visible_to=(), turn=2,
+                  bids={"Alice": 0, "Bob": 0}, speaker=None)
+    out = io.StringIO()
+    Console(file=out, width=100, color_system=None).print(Renderer(View()).render(e))
+    assert out.getvalue() == "  turn 2 bids: Alice 0, Bob 0 → nobody bids\n"
+    assert Renderer(View(public=True)).render(e) is None
+    assert Renderer(View(seat="Alice")).render(e) is None

@@ -22,7 +22,8 @@ from mafia.engine import Engine
 from mafia.enums import Phase
 from mafia.events import (
     BaseEvent, GameOver, GameStarted, InvalidAction, InvestigationResult, KillDecided, Message,
-    ModelCall, NightAction, PhaseStarted, PlayerDied, RoleAssigned, VoteCast, VoteResult,
+    ModelCall, NightAction, NobodyDied, PhaseStarted, PlayerDied, RoleAssigned, VoteCast,
+    VoteResult,
 )
 from mafia.report.behaviour import behaviour
 from mafia.report.build import build_report
@@ -38,7 +39,7 @@ GAMES = 40  # seed 35 has a detective voting after the mafia they found died
 PNG = b"\x89PNG\r\n\x1a\n"
 TOP_KEYS = {"path", "transcripts", "games", "skipped", "warnings", "agents", "rules",
             "rule_sets", "wins", "teams", "models", "rating", "behaviour", "quality",
-            "baseline"}
+            "protocols", "baseline"}
 MODEL_KEYS = {"games", "seat_games", "win", "survival", "invalid_actions", "decisions",
               "invalid_rate", "tokens_per_game", "seconds_per_game", "roles", "teams",
               "town_games", "rating", "town_vote_accuracy"}
@@ -269,3 +270,129 @@ def test_user_errors_are_one_line(tmp_path: Path, folder: Path,
     (tmp_path / "file").write_text("x")
     assert "cannot write plots" in _error(capsys, str(folder), "--plots",
                                           str(tmp_path / "file" / "plots"))
+
+
+class _Events:
+    """A hand-built transcript: events in order, each stamped with its seq."""
+
+    def __init__(self, config: dict[str, Any], roles: dict[str, str]) -> None:
+        self.roles, self.ev = roles, []
+        self.add(GameStarted, 0, "setup", seed=1, version="t", config=config,
+                 players=[{"name": n, "agent": {"kind": "random"}} for n in roles])
+        for name, role in roles.items():
+            self.add(RoleAssigned, 0, "setup", [name], player=name, role=role,
+                     team="mafia" if role == "mafia" else "town")
+
+    def add(self, cls: type[BaseEvent], day: int, phase: str, seen: list[str] | None = None,
+            **fields: Any) -> None:
+        self.ev.append(cls(seq=len(self.ev), day=day, phase=Phase(phase),
+                           visible_to=None if seen is None else tuple(seen), **fields))
+
+    def say(self, day: int, sender: str, text: str, to: str | None = None,
+            **timing: float) -> None:
+        """A public message, or a DM when `to` is given (seen by both ends)."""
+        self.add(Message, day, "day", None if to is None else [sender, to],
+                 channel="public" if to is None else "dm", sender=sender, recipient=to,
+                 text=text, **timing)
+
+    def vote(self, day: int, pairs: list[tuple[str, str]], out: str) -> None:
+        tally: dict[str, int] = {}
+        for voter, target in pairs:
+            self.add(VoteCast, day, "day", voter=voter, target=target)
+            tally[target] = tally.get(target, 0) + 1
+        self.add(VoteResult, day, "day", tally=tally, eliminated=out, tie=False)
+        self.add(PlayerDied, day, "day", player=out, cause="vote", role=self.roles[out],
+                 team="mafia" if self.roles[out] == "mafia" else "town")
+
+    def write(self, path: Path, winner: str, days: int) -> None:
+        self.add(GameOver, days, "end", winner=winner, reason="test", roles=self.roles,
+                 days=days)
+        path.write_text("".join(e.model_dump_json() + "\n" for e in self.ev))
+
+
+ROLES4 = {"Alice": "mafia", "Bob": "doctor", "Carol": "detective", "Dave": "villager"}
+
+
+def _clock_game(path: Path) -> None:
+    """Two clock days. Reply delays, worked out by hand (started minus the latest message
+    the author could see that day, landed at or before `started`; 0 if none):
+    day 1: Bob's DM 0 (nothing yet); Alice 0; Carol 5 - 3 (Alice) = 2; Dave's DM
+    11 - 7 (Carol) = 4; Bob 17 - 7 = 10 (Dave's DM at 13 is not his to see);
+    day 2: Carol 5 - 0 = 5 (yesterday's messages do not count)."""
+    g = _Events(make_rules(players=4, discussion="clock", first_phase="day").model_dump(
+        mode="json"), ROLES4)
+    g.add(PhaseStarted, 1, "day")
+    g.say(1, "Bob", "Carol, who did you check?", to="Carol", started=0.0, t=2.0)
+    g.say(1, "Alice", "Morning all.", started=0.0, t=3.0)
+    g.say(1, "Carol", "Dave seems quiet to me.", started=5.0, t=7.0)
+    g.say(1, "Dave", "I am only a villager here.", to="Alice", started=11.0, t=13.0)
+    g.say(1, "Bob", "Let us vote Dave.", started=17.0, t=19.0)
+    g.vote(1, [("Alice", "Dave"), ("Bob", "Dave"), ("Carol", "Dave"), ("Dave", "Alice")],
+           "Dave")
+    g.add(PhaseStarted, 1, "night")
+    g.add(NightAction, 1, "night", ["Alice"], actor="Alice", action="kill", target="Carol")
+    g.add(NightAction, 1, "night", ["Bob"], actor="Bob", action="protect", target="Carol")
+    g.add(KillDecided, 1, "night", ["Alice"], target="Carol", tally={"Carol": 1}, tie=False)
+    g.add(PhaseStarted, 2, "day")
+    g.add(NobodyDied, 2, "day")
+    g.say(2, "Carol", "Alice is the one.", started=5.0, t=9.0)
+    g.vote(2, [("Alice", "Carol"), ("Bob", "Alice"), ("Carol", "Alice")], "Alice")
+    g.write(path, "town", 2)
+
+
+def _old_moments_game(path: Path) -> None:
+    """A transcript from before protocols: its config has none of the new rules. One day,
+    two public messages and no DMs."""
+    new = {"discussion", "discussion_turns", "day_seconds", "max_silence_seconds",
+           "words_per_second", "clock_decisions_per_day", "typing_events"}
+    config = {k: v for k, v in make_rules(players=4, first_phase="day").model_dump(
+        mode="json").items() if k not in new}
+    g = _Events(config, ROLES4)
+    g.add(PhaseStarted, 1, "day")
+    g.say(1, "Carol", "Alice is suspicious.")
+    g.say(1, "Carol", "Vote Alice.")
+    g.vote(1, [("Alice", "Carol"), ("Bob", "Alice"), ("Carol", "Alice"), ("Dave", "Alice")],
+           "Alice")
+    g.write(path, "town", 1)
+
+
+def test_protocol_figures_on_hand_made_games(tmp_path: Path) -> None:
+    _clock_game(tmp_path / "a-clock.jsonl")
+    _old_moments_game(tmp_path / "b-old.jsonl")
+    report = build_report(tmp_path, bootstrap=0, baseline_games=0)
+    assert report.protocols["clock"].delays == [0.0, 0.0, 2.0, 4.0, 10.0, 5.0]
+    data = report_json(report)
+    assert list(data["protocols"]) == ["moments", "clock"]  # fixed order, not file order
+    clock, old = data["protocols"]["clock"], data["protocols"]["moments"]
+    # Clock: 2 days; public Alice, Carol, Bob, then Carol = 4; DMs Bob's and Dave's = 2.
+    assert (clock["games"], clock["days"]) == (1, 2)
+    assert (clock["public_per_day"], clock["dm_per_day"]) == (2.0, 1.0)
+    sp = clock["speaking"]
+    assert sp["most"] == {"seat": "Carol", "share": 0.5, "expected": 0.25}
+    assert sp["least"] == {"seat": "Dave", "share": 0.0, "expected": 0.25}
+    assert sp["seats"]["Bob"] == {"messages": 1, "share": 0.25, "expected": 0.25}
+    # Delays 0, 0, 2, 4, 10, 5: mean 3.5; squared gaps 71.5 over n - 1 = 5.
+    assert clock["reply_delay"] == {"n": 6, "mean": 3.5,
+                                    "sd": pytest.approx((71.5 / 5) ** 0.5)}
+    # The old transcript counts as moments; no clock, so no reply delay.
+    assert (old["games"], old["days"], old["public_per_day"], old["dm_per_day"]) == (
+        1, 1, 2.0, 0.0)
+    assert old["speaking"]["most"] == {"seat": "Carol", "share": 1.0, "expected": 0.25}
+    assert old["speaking"]["least"]["share"] == 0.0 and old["reply_delay"] is None
+    console = Console(file=io.StringIO(), width=80, highlight=False)
+    for part in render(data):
+        console.print(part)
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "Discussion protocols" in text and max(len(x) for x in text.splitlines()) <= 80
+    assert "Carol 50%/25%" in text and "clock 3.5 s (sd 3.8 s, 6 messages)" in text
+
+
+def test_moments_only_reports_have_no_protocol_table(tmp_path: Path) -> None:
+    """Folders played before protocols report as they did; --json still has the figures."""
+    _old_moments_game(tmp_path / "old.jsonl")
+    data = report_json(build_report(tmp_path, bootstrap=0, baseline_games=0))
+    assert list(data["protocols"]) == ["moments"]
+    console = Console(file=io.StringIO(), width=80, highlight=False)
+    for part in render(data):
+        console.print(part)
+    assert "Discussion protocols" not in console.file.getvalue()  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from mafia.config import Rules, load_rules_file, make_rules, parse_roles_arg
+from mafia.discussion import PROTOCOLS
 
 from agents.specs import ModelOptions
 
@@ -35,6 +36,8 @@ def add_rules_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--roles", metavar="ROLE=N,...",
                    help="role counts, e.g. mafia=2,doctor=1,detective=1 (villagers fill the rest)")
     p.add_argument("--rules", metavar="FILE", help="TOML file of rule options (see README)")
+    p.add_argument("--discussion", choices=sorted(PROTOCOLS),
+                   help="when players speak by day (default moments; see README)")
 
 
 def add_team_options(p: argparse.ArgumentParser) -> None:
@@ -51,6 +54,8 @@ def rules_from_args(args: argparse.Namespace, **overrides: Any) -> Rules:
         values["players"] = args.players
     if args.roles:
         values["roles"] = {**values.get("roles", {}), **parse_roles_arg(args.roles)}
+    if getattr(args, "discussion", None):
+        values["discussion"] = args.discussion
     values.update(overrides)
     return make_rules(**values)
 

@@ -14,6 +14,7 @@ from mafia.report.baseline import Baseline, Comparison, compare, run_baseline
 from mafia.report.behaviour import Behaviour, behaviour
 from mafia.report.load import Loaded, load_games
 from mafia.report.metrics import ModelStats, TeamStats, model_stats, team_stats
+from mafia.report.protocols import ProtocolStats, protocol_stats
 from mafia.report.quality import Quality, quality
 from mafia.report.rating import Ratings, rate
 
@@ -31,6 +32,7 @@ class Report:
     ratings: Ratings
     behaviour: Behaviour
     quality: Quality
+    protocols: dict[str, ProtocolStats] = field(default_factory=dict)
     baseline: Baseline | None = None
     comparisons: list[Comparison] = field(default_factory=list)
 
@@ -67,7 +69,8 @@ def build_report(path: str | Path, *, bootstrap: int = 200, seed: int = 0,
         loaded=loaded, config=games[0].config, configs=len(configs),
         agents={s: (kinds[s], seat_games[s]) for s in sorted(kinds)},
         teams=team_stats(games), models=models, ratings=rate(games, bootstrap, seed),
-        behaviour=behaviour(games), quality=quality(games))
+        behaviour=behaviour(games), quality=quality(games),
+        protocols=protocol_stats(games))
     add_baseline(report, baseline_games, on_baseline)
     return report
 

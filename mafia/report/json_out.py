@@ -51,6 +51,12 @@ def report_json(r: Report) -> dict[str, Any]:
       "naming", "naming_rate", "text_calls", "tokens_per_text_call", "by_spec": {spec: the
       same}, "speaking_balance": {"min", "max": {"seat", "ratio"} (public-message share over
       the equal share)}}. README "Play quality" defines each figure.
+    - "protocols": {protocol: {"games", "days" (day phases), "public_per_day", "dm_per_day"
+      (means), "speaking": {"seats": {name: {"messages", "share", "expected"}}, "most",
+      "least": {"seat", "share", "expected"} (largest and smallest share over the equal
+      share)}, "reply_delay": null or, in clock games, {"n", "mean", "sd"} (seconds from the
+      latest message its author could see that day to the start of typing)}}; a game's
+      protocol is its rules' "discussion" ("moments" when absent).
     - "baseline": null (skipped) or {"games", "first_seed", "winners": {team: n}, "town"
       (proportion), "models": {spec: {"town_games" (proportion), "z", "p", "significant"}}}.
     """
@@ -84,6 +90,7 @@ def report_json(r: Report) -> dict[str, Any]:
                    "note": r.ratings.note, "ranking": list(ratings)},
         "behaviour": behaviour,
         "quality": quality_json(r.quality, behaviour["speaking"]["seats"]),
+        "protocols": {name: p.to_json() for name, p in r.protocols.items()},
         "baseline": None if r.baseline is None else {
             "games": r.baseline.games, "first_seed": r.baseline.first_seed,
             "winners": dict(r.baseline.winners), "town": r.baseline.town.to_json(),

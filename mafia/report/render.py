@@ -212,6 +212,35 @@ def speech_table(r: dict[str, Any]) -> Table:
     return t
 
 
+def _seat_share(x: dict[str, Any] | None) -> str:
+    return "-" if x is None else (
+        f"{x['seat']} {100 * x['share']:.0f}%/{100 * x['expected']:.0f}%")
+
+
+def protocols_table(r: dict[str, Any]) -> Table | None:
+    """Talk per discussion protocol; only when some game is not `moments`, so reports of
+    folders played before protocols existed read as they did (--json always has it)."""
+    protos = r["protocols"]
+    if set(protos) <= {"moments"}:
+        return None
+    t = _table("Discussion protocols", "protocol", "games", "pub/day", "DM/day", "most",
+               "least")
+    delays = []
+    for name, p in protos.items():
+        sp = p["speaking"]
+        t.add_row(name, str(p["games"]), num(p["public_per_day"], 1), num(p["dm_per_day"], 1),
+                  _seat_share(sp["most"]), _seat_share(sp["least"]))
+        d = p["reply_delay"]
+        if d is not None:
+            delays.append(f"{name} {d['mean']:.1f} s (sd {num(d['sd'], 1)} s, "
+                          f"{d['n']} messages)")
+    t.caption = ("pub/day, DM/day: public messages and DMs per day; most, least: the seats "
+                 "with the largest and smallest share of public messages / their equal share"
+                 + ("; reply delay (typing start minus the last message its author could "
+                    "see that day; mean): " + ", ".join(delays) if delays else ""))
+    return t
+
+
 def baseline_table(r: dict[str, Any]) -> Table | Text:
     base = r["baseline"]
     if base is None:
@@ -238,8 +267,11 @@ def _p(p: float | None) -> str:
 
 def render(r: dict[str, Any]) -> Iterator[RenderableType]:
     yield from header(r)
-    for part in (teams_table(r), models_table(r), rating_table(r), behaviour_table(r),
-                 quality_table(r), speech_table(r), baseline_table(r)):
+    parts = (teams_table(r), models_table(r), rating_table(r), behaviour_table(r),
+             quality_table(r), speech_table(r), protocols_table(r), baseline_table(r))
+    for part in parts:
+        if part is None:
+            continue
         yield Text("")
         note = part.caption if isinstance(part, Table) else None
         if isinstance(part, Table):
