@@ -210,3 +210,32 @@ def test_small_model_sweep_and_its_report(tmp_path: Path) -> None:
     assert model["tokens_per_game"] == pytest.approx(generated / 5)
     assert data["models"]["random"]["tokens_per_game"] == 0
     assert data["baseline"]["games"] == 200
+
+
+# ---- discussion protocols with a real model ------------------------------------------------
+
+@pytest.mark.parametrize("discussion", ["bidding", "clock"])
+async def test_a_model_plays_the_bidding_and_clock_protocols(discussion: str) -> None:
+    """Under the checker, model seats bid for the floor (each bid a model call or a logged
+    fallback) and chat on the simulated clock (messages stamped, in time order)."""
+    from helpers import run_checked
+
+    r = make_rules(**{**RULES, "max_days": 1, "discussion": discussion, "discussion_turns": 3,
+                      "clock_decisions_per_day": 2, "day_seconds": 60.0,
+                      "typing_events": True})
+    players = build_players([MODEL], r.players, SEED, OPTIONS)
+    result, checker = await run_checked(r, SEED, players, allow_invalid=True)
+    events = result.events
+    assert events[-1].kind == "game_over"
+    if discussion == "bidding":
+        turns = [e for e in events if e.kind == "floor_bids"]
+        assert len(turns) == 3
+        bids = {(e.player, e.request) for e in events
+                if e.kind == "model_call" and e.decision == "bid"}
+        fallbacks = [e for e in events if e.kind == "invalid_action" and e.decision == "bid"]
+        assert len(bids) + len(fallbacks) == sum(len(t.bids) for t in turns)  # type: ignore[attr-defined]
+    else:
+        day = [e for e in events if e.kind == "message" and e.phase.value == "day"]
+        assert all(e.t is not None and e.t <= 60.0 for e in day)  # type: ignore[attr-defined]
+        asked = [e for e in events if e.kind == "model_call" and e.decision == "day_action"]
+        assert asked and len({(e.player, e.request) for e in asked}) <= 2 * r.players
