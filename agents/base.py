@@ -1,4 +1,8 @@
-"""The player interface: one async method that answers a decision request."""
+"""The player interface: one async method that answers a decision request.
+
+A player that holds something for the game (a bot's process) may also define
+`async aclose()`: the engine awaits it once when the game ends, also on Ctrl-C.
+"""
 
 from __future__ import annotations
 

@@ -128,7 +128,8 @@ def resolve(spec: str) -> ResolvedModel:
     else:
         path = Path(spec).expanduser()
         if path.suffix.lower() != ".gguf" and not path.exists():
-            raise MafiaError(f"unknown player or model {spec!r} (known: random, {_known()})")
+            raise MafiaError(f"unknown player or model {spec!r} (known: random, heuristic, "
+                             f"py:MODULE:FACTORY, cmd:COMMAND, {_known()})")
         if not path.is_file():
             raise MafiaError(f"model file not found: {path} (known: {_known()})")
         alias = path.name

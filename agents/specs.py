@@ -12,6 +12,7 @@ from mafia.rules import deal_roles
 
 from agents.base import Player
 from agents.heuristic import HeuristicPlayer
+from agents.program import build_program_player, check_log_path, is_program_spec
 from agents.random_player import RandomPlayer
 
 BASELINES = ("random", "heuristic")
@@ -19,7 +20,8 @@ BASELINES = ("random", "heuristic")
 
 @dataclass(frozen=True)
 class ModelOptions:
-    """Options passed through to model backends (ignored by baseline players)."""
+    """Options passed through to model backends and program seats (ignored by baseline
+    players)."""
 
     threads: int | None = None
     ctx: int = 2048
@@ -34,6 +36,14 @@ class ModelOptions:
     # Keep loaded models across games in this process (sweeps); each game still starts from
     # an empty KV cache, so a game's result does not depend on what ran before it.
     reuse_models: bool = False
+    # `cmd:` seats: seconds a bot may take per decision, and where its stderr goes.
+    program_timeout: float = 10.0
+    program_log: str | None = None
+
+
+def is_model_spec(spec: str) -> bool:
+    """A model alias or GGUF path: not a baseline, not a program seat."""
+    return spec not in BASELINES and not is_program_spec(spec)
 
 
 def parse_specs(text: str) -> list[str]:
@@ -81,14 +91,23 @@ def build_players(
     specs: Sequence[str], n: int, seed: int, options: ModelOptions = ModelOptions()
 ) -> list[Player]:
     """One player per seat; seat i gets specs[i % len(specs)]."""
-    factory = _model_factory([specs[seat % len(specs)] for seat in range(n)], options)
+    seat_specs = [specs[seat % len(specs)] for seat in range(n)]
+    programs = [s not in BASELINES and is_program_spec(s) for s in seat_specs]
+    if any(programs) and options.program_log is not None:
+        check_log_path(options.program_log)
+    # Program seats count as baselines for the model factory (it only ranks model seats).
+    factory = _model_factory(
+        ["random" if program else s for s, program in zip(seat_specs, programs)], options)
     players: list[Player] = []
-    for seat in range(n):
-        spec = specs[seat % len(specs)]
+    for seat, spec in enumerate(seat_specs):
         if spec == "random":
             players.append(RandomPlayer(seed, seat))
         elif spec == "heuristic":
             players.append(HeuristicPlayer(seed, seat))
+        elif programs[seat]:
+            players.append(build_program_player(spec, seed, seat,
+                                                timeout_s=options.program_timeout,
+                                                log_path=options.program_log))
         else:
             assert factory is not None
             players.append(factory(spec, seat, seed))

@@ -244,4 +244,6 @@ def discussion_label(config: dict) -> str:
 def agent_label(agent: dict) -> str:
     if agent.get("kind") == "llm":
         return str(agent.get("model", "model"))
+    if agent.get("kind") == "program":  # py:..., cmd:... or a registered name
+        return str(agent.get("spec", "program"))
     return str(agent.get("kind", "?"))

@@ -507,6 +507,11 @@ class CheckedPlayer:
             raise RequestCheckFailed(f"{request.player} {request.kind}: {exc}") from exc
         return await self.inner.act(request)
 
+    async def aclose(self) -> None:
+        close = getattr(self.inner, "aclose", None)
+        if close is not None:
+            await close()
+
 
 async def run_checked(
     rules: Rules, seed: int, players: Sequence[Any] | None = None, *,

@@ -20,7 +20,7 @@ from mafia.cli.common import (
 )
 from mafia.cli.play import play_game
 
-from agents.specs import BASELINES, ModelOptions, build_players, parse_specs
+from agents.specs import ModelOptions, build_players, is_model_spec, parse_specs
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -139,7 +139,7 @@ class Floor:
     @classmethod
     def for_specs(cls, specs: list[str], options: ModelOptions,
                   console: Console) -> "Floor | None":
-        models = {s for s in specs if s not in BASELINES}
+        models = {s for s in specs if is_model_spec(s)}
         if len(models) != 1 or options.endpoint is not None:
             return None  # a floor needs one in-process model
         from agents.floor import RateMeter, token_counter

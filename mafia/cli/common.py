@@ -31,6 +31,16 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
+    return value
+
+
 def add_rules_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--players", type=positive_int, help="number of seats (default 7)")
     p.add_argument("--roles", metavar="ROLE=N,...",
@@ -79,10 +89,17 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                         "one call at a time (the reference)")
     g.add_argument("--log-prompts", action="store_true",
                    help="store each prompt in the transcript (visible only to its seat)")
+    g = p.add_argument_group("program options (for cmd: seats)")
+    g.add_argument("--program-timeout", type=positive_float, default=10.0, metavar="SECONDS",
+                   help="longest a cmd: bot may take per decision (default 10); then the "
+                        "engine falls back")
+    g.add_argument("--program-log", metavar="FILE",
+                   help="append cmd: bots' stderr to FILE (default: discarded)")
 
 
 def model_options(args: argparse.Namespace) -> ModelOptions:
     return ModelOptions(threads=args.threads, ctx=args.ctx, gpu_layers=args.gpu_layers,
                         endpoint=args.endpoint, prompt_style=args.prompt_style,
                         log_prompts=args.log_prompts, max_tokens=args.max_tokens,
-                        backend=args.backend)
+                        backend=args.backend, program_timeout=args.program_timeout,
+                        program_log=args.program_log)
