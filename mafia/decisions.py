@@ -58,6 +58,11 @@ class CallInfo:
     shared_tokens: int = 0  # prompt tokens copied from another seat's cache, not evaluated
 
 
+class NoAnswer(Exception):
+    """Raised by a player that gives no answer (a person's time ran out, their input
+    closed): the engine records the message as the invalid action's error and falls back."""
+
+
 @dataclass(frozen=True)
 class Answer:
     choice: Option | None = None  # one of request.options (None for speech-only decisions)

@@ -13,7 +13,9 @@ from typing import Any
 from mafia import __version__, rules
 from mafia.discussion import protocol
 from mafia.config import SEAT_NAMES, Rules
-from mafia.decisions import ABSTAIN, SAY, WAIT, Answer, CallInfo, DayAction, Option, Request
+from mafia.decisions import (
+    ABSTAIN, SAY, WAIT, Answer, CallInfo, DayAction, NoAnswer, Option, Request,
+)
 from mafia.enums import Channel, DecisionKind, Phase, Role, Winner
 from mafia.events import (
     BaseEvent, GameOver, GameStarted, InvalidAction, InvestigationResult, KillDecided,
@@ -123,8 +125,16 @@ class Engine:
                         day += 1
         except _GameOver:
             pass
+        finally:
+            await self._close_players()
         assert self.state.winner is not None
         return GameResult(self.state.winner, self.state.day, self.state, self.events)
+
+    async def _close_players(self) -> None:
+        """Players that hold something (a bot's process) define `aclose`; the game ends, or
+        is interrupted, and they let it go. A failure to clean up cannot change a result."""
+        closers = [p.aclose() for p in self.players.values() if hasattr(p, "aclose")]
+        await asyncio.gather(*closers, return_exceptions=True)
 
     def _setup(self) -> None:
         dealt = rules.deal(self.rules, self.rng)  # the generator's first use: the deal
@@ -310,6 +320,8 @@ class Engine:
             answer = await asyncio.wait_for(coro, self.timeout_s)
         except asyncio.TimeoutError:
             return _Failure(f"no answer within {self.timeout_s} s")
+        except NoAnswer as exc:  # the player says why, e.g. a person's own time limit
+            return _Failure(str(exc))
         except Exception as exc:  # a player may fail in any way; the game goes on
             return _Failure(f"player raised {type(exc).__name__}: {exc}")
         if not isinstance(answer, Answer):
@@ -428,6 +440,7 @@ def run_game(engine: Engine) -> GameResult:
         pending = asyncio.all_tasks(loop)
         for task in pending:
             task.cancel()
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        if pending:  # gather() of nothing would belong to another loop and mask the error
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
         raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import secrets
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,7 +21,7 @@ from agents.base import Player
 from agents.specs import Teams, build_players, choose_seating
 from mafia.cli.common import (
     add_model_options, add_rules_options, add_team_options, model_options, non_negative_int,
-    rules_from_args,
+    positive_float, rules_from_args,
 )
 
 DEFAULT_AGENTS = "gemma3-270m"  # measured choice: see README, "Choosing the default model"
@@ -43,6 +44,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="print only the final line")
     p.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
                    help="longest a player may think about one decision (default 600)")
+    p.add_argument("--human", nargs="?", const="", metavar="NAME",
+                   help="you play seat NAME (alone: a seat drawn from the seed); a full-screen "
+                        "app on a terminal, plain lines when stdin is not one (see README)")
+    p.add_argument("--human-timeout", type=positive_float, metavar="SECONDS",
+                   help="with --human: longest you may take for one decision, then the "
+                        "engine's fallback applies (default: no limit)")
     add_model_options(p)
     p.set_defaults(run=run)
 
@@ -52,16 +59,67 @@ def run(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     seating = choose_seating(args.agents, args.town, args.mafia, default=DEFAULT_AGENTS)
     specs = seating.seat_specs(rules, seed) if isinstance(seating, Teams) else seating
+    human = human_seat(args, rules, seed)
     view = make_view(args, rules)
     out = Path(args.out) if args.out else default_out(seed)
     console = Console(theme=THEME, highlight=False)
+    if human is not None:
+        # The person's seat needs no player of its own: a cheap stand-in is built and replaced.
+        seats = SEAT_NAMES[: rules.players]
+        specs = [("random" if s == human else specs[i % len(specs)]) for i, s in enumerate(seats)]
     with console.status("loading players", spinner="dots"):
         players = build_players(specs, rules.players, seed, model_options(args))
+    if human is not None:
+        return play_as_human(args, rules, seed, players, human, out, console)
     result = play_game(rules, seed, players, out, console=None if args.quiet else console,
                        view=view, timeout_s=args.timeout)
     word = "draw" if result.winner.value == "draw" else f"{result.winner.value} wins"
     console.print(f"{word} after {result.days} day(s) · seed {seed} · transcript: {out}",
                   soft_wrap=True, markup=False)
+    return 0
+
+
+def human_seat(args: argparse.Namespace, rules: Rules, seed: int) -> str | None:
+    """The seat `--human` names (or draws from the seed), None without --human."""
+    if args.human is None:
+        if args.human_timeout is not None:
+            raise MafiaError("--human-timeout goes with --human")
+        return None
+    for flag, given in (("--quiet", args.quiet), ("--public", args.public),
+                        ("--as", args.as_seat is not None)):
+        if given:
+            raise MafiaError(f"--human cannot be combined with {flag}: you see the game "
+                             "through your own seat")
+    from agents.human.seat import draw_seat, pick_seat
+
+    seats = SEAT_NAMES[: rules.players]
+    if not args.human.strip():
+        return draw_seat(seats, seed)
+    name = pick_seat(args.human, seats)
+    if name is None:
+        raise MafiaError(f"--human: no seat named {args.human!r} (seats: {', '.join(seats)})")
+    return name
+
+
+def play_as_human(args: argparse.Namespace, rules: Rules, seed: int, players: list[Player],
+                  seat: str, out: Path, console: Console) -> int:
+    from agents.human.game import play_human
+
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    try:
+        result = play_human(rules, seed, players, seat, out, timeout_s=args.human_timeout,
+                            others_timeout_s=args.timeout, interactive=interactive)
+    except KeyboardInterrupt:
+        console.print(f"stopped · seed {seed} · transcript so far: {out}", soft_wrap=True,
+                      markup=False)
+        return 130
+    if result is None:
+        console.print(f"you left the game · seed {seed} · transcript so far: {out}",
+                      soft_wrap=True, markup=False)
+        return 0
+    word = "draw" if result.winner.value == "draw" else f"{result.winner.value} wins"
+    console.print(f"{word} after {result.days} day(s) · you played {seat} · seed {seed} · "
+                  f"transcript: {out}", soft_wrap=True, markup=False)
     return 0
 
 
