@@ -16,8 +16,10 @@ A game's transcript is written to `<name>.part` and renamed to `<name>.jsonl` on
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -26,9 +28,10 @@ from mafia import __version__
 from mafia.config import Rules
 from mafia.engine import Engine, run_game
 from mafia.errors import MafiaError
-from mafia.transcript import TranscriptWriter
+from mafia.events import BaseEvent
+from mafia.transcript import TranscriptBuffer, TranscriptWriter
 
-from agents.specs import ModelOptions, Teams, build_players
+from agents.specs import ModelOptions, Teams, build_players, is_model_spec
 
 MANIFEST = "sweep.json"
 
@@ -75,7 +78,10 @@ class SweepPlan:
     def fingerprint(self) -> dict[str, Any]:
         """What defines the sweep's games (not how many, not how many workers)."""
         options = asdict(self.options)
-        for local_only in ("threads", "reuse_models", "gpu_layers"):
+        # Program options are local too: a slower machine needs a longer bot timeout for the
+        # same games, and where a bot's stderr goes changes nothing.
+        for local_only in ("threads", "reuse_models", "gpu_layers", "program_timeout",
+                           "program_log"):
             options.pop(local_only)
         teams = None if self.teams is None else asdict(self.teams)
         return {"agents": list(self.specs), "teams": teams, "seed": self.seed,
@@ -104,6 +110,26 @@ def play_planned(plan: SweepPlan, game: PlannedGame, folder: Path) -> GameOutcom
         result = run_game(Engine(plan.rules, game.seed, players, sinks=[writer]))
     part.replace(folder / f"{game.name}.jsonl")  # atomic: only complete games get the name
     return GameOutcome(game.index, result.winner.value, result.days)
+
+
+def play_in_memory(plan: SweepPlan, game: PlannedGame,
+                   sinks: Sequence[Callable[[BaseEvent], None]] = ()) -> tuple[GameOutcome, bytes]:
+    """One game and its transcript's bytes, exactly as play_planned would write them (for
+    executors whose workers have no access to the sweep folder)."""
+    players = build_players(list(game.seat_specs), plan.rules.players, game.seed, plan.options)
+    buffer = TranscriptBuffer()
+    result = run_game(Engine(plan.rules, game.seed, players, sinks=[buffer, *sinks]))
+    return GameOutcome(game.index, result.winner.value, result.days), buffer.getvalue()
+
+
+def save_game(folder: Path, game: PlannedGame, data: bytes) -> None:
+    """Write a finished game's transcript as play_planned does: `.part`, then renamed."""
+    part = folder / f"{game.name}.part"
+    try:
+        part.write_bytes(data)
+        part.replace(folder / f"{game.name}.jsonl")
+    except OSError as exc:
+        raise MafiaError(f"cannot write transcript {part}: {exc.strerror or exc}") from None
 
 
 def play_chunk(plan: SweepPlan, indices: Sequence[int], folder: str) -> list[GameOutcome]:
@@ -137,9 +163,26 @@ def _last_line(path: Path) -> str:
     return tail.rsplit(b"\n", 1)[-1].decode("utf-8", errors="replace")
 
 
+def _upgraded(fingerprint: dict[str, Any]) -> dict[str, Any]:
+    """An older manifest's fingerprint with the rules of later versions filled in at their
+    defaults (a sweep made before a rule existed played under its default), so adding a rule
+    does not stop old sweeps from resuming."""
+    rules = fingerprint.get("rules")
+    if not isinstance(rules, dict):
+        return fingerprint
+    try:
+        filled = Rules(**rules).model_dump(mode="json")
+    except (ValueError, TypeError):
+        return fingerprint  # not valid rules any more: it differs
+    return {**fingerprint, "rules": filled}
+
+
 def prepare_folder(folder: Path, plan: SweepPlan, command: list[str], games: int,
-                   force: bool) -> None:
-    """Create or check the sweep folder and its manifest; clear stale partial games."""
+                   force: bool, runtime: dict[str, Any] | None = None) -> None:
+    """Create or check the sweep folder and its manifest; clear stale partial games.
+
+    `runtime` (executor, threads, llama.cpp build) is recorded but not compared: it does not
+    define the games, yet explains why two machines' model games may differ."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         manifest = folder / MANIFEST
@@ -148,8 +191,8 @@ def prepare_folder(folder: Path, plan: SweepPlan, command: list[str], games: int
                 old = json.loads(manifest.read_text())
             except ValueError:
                 old = {}
-            differs = [k for k, v in plan.fingerprint().items()
-                       if old.get("fingerprint", {}).get(k) != v]
+            previous = _upgraded(old.get("fingerprint", {}))
+            differs = [k for k, v in plan.fingerprint().items() if previous.get(k) != v]
             if differs and not force:
                 raise MafiaError(
                     f"{folder} holds a sweep made with a different command (differs in: "
@@ -163,6 +206,31 @@ def prepare_folder(folder: Path, plan: SweepPlan, command: list[str], games: int
             "command": command, "games": games, "version": __version__,
             "seat_scheme": plan.seat_scheme(),
             "fingerprint": plan.fingerprint(),
+            **({} if runtime is None else {"runtime": runtime}),
         }, indent=1) + "\n")
     except OSError as exc:
         raise MafiaError(f"cannot use sweep folder {folder}: {exc.strerror or exc}") from None
+
+
+def runtime(executor: str, plan: SweepPlan) -> dict[str, Any]:
+    """What model games depend on beyond the fingerprint: the executor that ran them, model
+    threads (as the backends choose them) and the llama.cpp build."""
+    models = any(is_model_spec(s) for s in plan.specs) and plan.options.endpoint is None
+    threads = (plan.options.threads or os.cpu_count() or 1) if models else plan.options.threads
+    try:
+        build: str | None = importlib.metadata.version("llama-cpp-python")
+    except importlib.metadata.PackageNotFoundError:
+        build = None
+    return {"executor": executor, "threads": threads, "llama_cpp": build}
+
+
+def record_runtime(folder: Path, runtime: dict[str, Any]) -> None:
+    """Replace the manifest's runtime (an executor learns its thread count only once it has
+    seen its nodes)."""
+    manifest = folder / MANIFEST
+    try:
+        data = json.loads(manifest.read_text())
+        data["runtime"] = runtime
+        manifest.write_text(json.dumps(data, indent=1) + "\n")
+    except (OSError, ValueError) as exc:
+        raise MafiaError(f"cannot update {manifest}: {exc}") from None

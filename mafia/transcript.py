@@ -52,6 +52,19 @@ class TranscriptWriter:
         self.close()
 
 
+class TranscriptBuffer:
+    """TranscriptWriter's lines kept in memory: `getvalue()` is the bytes it would write."""
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []
+
+    def __call__(self, event: BaseEvent) -> None:
+        self._lines.append(event.model_dump_json() + "\n")
+
+    def getvalue(self) -> bytes:
+        return "".join(self._lines).encode("utf-8")
+
+
 @dataclass
 class ReadResult:
     events: list[BaseEvent] = field(default_factory=list)

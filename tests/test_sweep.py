@@ -135,3 +135,26 @@ def test_sweep_user_errors(tmp_path: Path, args: list[str], named: str) -> None:
     proc = sweep(*args, "--out", str(tmp_path / "x"))
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and named in proc.stderr
+
+
+def test_a_sweep_made_before_a_rule_existed_still_resumes(tmp_path: Path) -> None:
+    """A manifest written by an older version lacks rules added since; they were played at
+    their defaults, so the same command resumes (and extends) it instead of refusing."""
+    out = tmp_path / "old"
+    args = ("--agents", "random", "--games", "6", "--seed", "2", "--out", str(out))
+    assert sweep(*args).returncode == 0
+    manifest = json.loads((out / "sweep.json").read_text())
+    for newer in ("discussion", "discussion_turns", "day_seconds", "max_silence_seconds",
+                  "words_per_second", "clock_decisions_per_day", "typing_events"):
+        del manifest["fingerprint"]["rules"][newer]
+    (out / "sweep.json").write_text(json.dumps(manifest))
+    before = files(out)
+    more = sweep(*args[:3], "8", *args[4:])
+    assert more.returncode == 0, more.stderr
+    after = files(out)
+    assert {k: v for k, v in after.items() if k in before and k != "sweep.json"} == {
+        k: v for k, v in before.items() if k != "sweep.json"}
+    assert len([k for k in after if k.endswith(".jsonl")]) == 8
+    # A rule that really differs is still refused.
+    changed = sweep(*args[:-1], str(out), "--discussion", "clock")
+    assert changed.returncode != 0 and "differs in: rules" in changed.stderr

@@ -23,7 +23,7 @@ from mafia.errors import MafiaError
 
 from agents.backends.base import Choice, Completion
 from agents.backends.llama_cpp_backend import _COMPUTE
-from agents.backends.llama_loading import load_llama
+from agents.backends.llama_loading import llama_cpp_version, load_llama
 from agents.backends.multi_seq import (
     ChoiceJob, Job, JobResult, MultiSeqContext, TextJob, use_flash_attn,
 )
@@ -40,6 +40,7 @@ class BatchedModel:
                  n_threads: int | None = None, n_gpu_layers: int = 0) -> None:
         self.model = model
         n_threads = n_threads or os.cpu_count() or 1
+        self.n_threads = n_threads
         try:
             # This Llama is the tokenizer and the handle on the (shared) loaded weights; its
             # own small context is not used for play.
@@ -121,7 +122,9 @@ class SeatBackend:
         self.n_ctx = group.n_ctx
 
     def describe(self) -> dict[str, Any]:
-        return self.group.model.describe()
+        # Threads and build are recorded because a seed's game can depend on them.
+        return {**self.group.model.describe(), "threads": self.group.n_threads,
+                "llama_cpp": llama_cpp_version()}
 
     def count_tokens(self, text: str) -> int:
         return len(self.group.ctx.tokenize(text))

@@ -21,7 +21,7 @@ import numpy as np
 from mafia.errors import MafiaError
 
 from agents.backends.base import Choice, Completion
-from agents.backends.llama_loading import load_llama
+from agents.backends.llama_loading import llama_cpp_version, load_llama
 from agents.backends.multi_seq import common_prefix as _common_prefix
 from agents.backends.sampling import log_softmax as _log_softmax
 from agents.backends.sampling import pick as _pick
@@ -39,6 +39,7 @@ class LlamaCppBackend:
         self.chat_template = model.chat_template
         # llama-cpp-python defaults to half the cores; one call at a time should use them all.
         n_threads = n_threads or os.cpu_count() or 1
+        self.n_threads = n_threads
         try:
             self.llm = load_llama(model_path=str(model.path), n_ctx=n_ctx, n_threads=n_threads,
                                   n_threads_batch=n_threads, n_gpu_layers=n_gpu_layers, seed=0,
@@ -49,7 +50,9 @@ class LlamaCppBackend:
         self._lock = threading.Lock()
 
     def describe(self) -> dict[str, Any]:
-        return self.model.describe()
+        # Threads and build are recorded because a seed's game can depend on them.
+        return {**self.model.describe(), "threads": self.n_threads,
+                "llama_cpp": llama_cpp_version()}
 
     def reset(self) -> None:
         with self._lock:

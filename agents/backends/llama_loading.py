@@ -38,6 +38,13 @@ def disable_extra_buffers() -> None:
     raw.llama_model_default_params = defaults
 
 
+def llama_cpp_version() -> str:
+    """The llama.cpp bindings' version: results of one seed can differ between builds."""
+    import llama_cpp
+
+    return str(getattr(llama_cpp, "__version__", "unknown"))
+
+
 def load_llama(**kwargs: Any) -> Any:
     from llama_cpp import Llama
     from llama_cpp._utils import suppress_stdout_stderr

@@ -11,6 +11,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,9 +26,12 @@ from mafia.cli.common import (
     add_model_options, add_rules_options, add_team_options, model_options, non_negative_int,
     positive_int, rules_from_args,
 )
-from mafia.sweep import GameOutcome, SweepPlan, finished, play_chunk, prepare_folder
+from mafia.sweep import (
+    GameOutcome, SweepPlan, finished, play_chunk, prepare_folder, runtime,
+)
 
-from agents.specs import BASELINES, Teams, choose_seating
+from agents.program import check_program_spec, is_program_spec
+from agents.specs import BASELINES, Teams, choose_seating, is_model_spec
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,7 +48,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_rules_options(p)
     p.add_argument("--workers", type=positive_int,
                    help="parallel processes (default: one per core for random players, "
-                        "1 when models play, since one game already uses every core)")
+                        "1 when models play, since one game already uses every core); "
+                        "with --executor ray, at most this many game slots")
+    p.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="local: worker processes on this machine (default); ray: actors on "
+                        "a Ray cluster, transcripts written here (needs mafia[ray])")
+    p.add_argument("--ray-address", metavar="ADDR",
+                   help="Ray cluster to join (default: RAY_ADDRESS, else a local Ray "
+                        "instance started for this sweep)")
     p.add_argument("--out", required=True, metavar="DIR", help="sweep folder")
     p.add_argument("--force", action="store_true",
                    help="start over if DIR holds a sweep made with a different command")
@@ -67,29 +78,50 @@ def run(args: argparse.Namespace) -> int:
     else:
         plan = SweepPlan(tuple(seating), args.seed, rules, options)
     specs = plan.specs
-    models = [s for s in specs if s not in BASELINES]
+    models = [s for s in specs if is_model_spec(s)]
     if models and options.endpoint is None:
         from agents.registry import resolve
 
         for spec in models:
             resolve(spec)  # a bad spec is one error line now, not one per game later
+    for spec in specs:
+        if is_program_spec(spec):
+            check_program_spec(spec)
+    if args.executor == "ray":
+        from mafia.executors.ray_executor import require_ray
+
+        require_ray()
     workers = args.workers or (1 if models else (os.cpu_count() or 1))
     folder = Path(args.out)
-    prepare_folder(folder, plan, ["mafia", *sys.argv[1:]], args.games, args.force)
+    prepare_folder(folder, plan, ["mafia", *sys.argv[1:]], args.games, args.force,
+                   runtime(args.executor, plan))
     done = finished(folder, args.games)
     todo = [i for i in range(args.games) if i not in done]
     console = Console(highlight=False, stderr=True)
     wins = Counter(o.winner for o in done.values())
     start = time.perf_counter()
     previous = signal.signal(signal.SIGTERM, _interrupt)
+    ray_sweep = None
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       RateColumn(), TimeRemainingColumn(), console=console,
                       transient=False) as progress:
             task = progress.add_task(_wins(wins), total=args.games, completed=len(done))
-            for outcomes in _play(plan, todo, folder, workers):
-                wins.update(o.winner for o in outcomes)
-                progress.update(task, advance=len(outcomes), description=_wins(wins))
+            if args.executor == "ray":
+                from mafia.executors.chaos import Chaos
+                from mafia.executors.ray_executor import RaySweep
+
+                ray_sweep = RaySweep(plan, todo, folder, address=args.ray_address,
+                                     workers=args.workers, chaos=Chaos.from_env(),
+                                     note=lambda text: progress.console.print(
+                                         text, markup=False, soft_wrap=True))
+                games = ray_sweep.run()
+            else:
+                games = _play(plan, todo, folder, workers)
+            with closing(games):
+                for outcomes in games:
+                    wins.update(o.winner for o in outcomes)
+                    progress.update(task, advance=len(outcomes), description=_wins(wins))
     except KeyboardInterrupt:
         complete = len(finished(folder, args.games))
         console.print(f"interrupted: {complete}/{args.games} games complete in {folder}; "
@@ -105,7 +137,19 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"sweep: {args.games} games in {folder} ({len(todo)} played now, "
                   f"{len(done)} already done) in {seconds:.1f} s{rate} · {_wins(wins)}",
                   markup=False, soft_wrap=True)
+    if ray_sweep is not None and ray_sweep.first_game_s is not None:
+        console.print(f"ray: first game after {ray_sweep.first_game_s:.1f} s; "
+                      f"{ray_sweep.replayed} games played again after a worker died",
+                      markup=False, soft_wrap=True)
     console.print(f"next: mafia report {folder}", markup=False, soft_wrap=True)
+    if ray_sweep is not None and ray_sweep.failed:
+        for game in ray_sweep.failed:
+            console.print(f"failed: game {game.index} (seed {game.seed}): {game.error}",
+                          markup=False, soft_wrap=True)
+        console.print(f"{len(ray_sweep.failed)} games failed and are missing from {folder}; "
+                      "running the same command again plays them again",
+                      markup=False, soft_wrap=True)
+        return 1
     return 0
 
 
