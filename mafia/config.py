@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -111,6 +111,16 @@ class Rules(BaseModel):
 
 def _describe(counts: dict[Role, int]) -> str:
     return ", ".join(f"{role}={n}" for role, n in counts.items() if n)
+
+
+def filled_rules(values: dict[str, Any]) -> dict[str, Any]:
+    """Recorded rules with the rules added since filled in at their defaults (a game or
+    sweep made before a rule existed played under its default); as given when they are no
+    longer valid rules."""
+    try:
+        return Rules(**values).model_dump(mode="json")
+    except (ValueError, TypeError):
+        return values
 
 
 def make_rules(**values: object) -> Rules:

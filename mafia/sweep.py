@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from mafia import __version__
-from mafia.config import Rules
+from mafia.config import Rules, filled_rules
 from mafia.engine import Engine, run_game
 from mafia.errors import MafiaError
 from mafia.events import BaseEvent
@@ -170,11 +170,7 @@ def _upgraded(fingerprint: dict[str, Any]) -> dict[str, Any]:
     rules = fingerprint.get("rules")
     if not isinstance(rules, dict):
         return fingerprint
-    try:
-        filled = Rules(**rules).model_dump(mode="json")
-    except (ValueError, TypeError):
-        return fingerprint  # not valid rules any more: it differs
-    return {**fingerprint, "rules": filled}
+    return {**fingerprint, "rules": filled_rules(rules)}  # not valid any more: it differs
 
 
 def prepare_folder(folder: Path, plan: SweepPlan, command: list[str], games: int,

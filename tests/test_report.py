@@ -41,8 +41,9 @@ TOP_KEYS = {"path", "transcripts", "games", "skipped", "warnings", "agents", "ru
             "rule_sets", "wins", "teams", "models", "rating", "behaviour", "quality",
             "protocols", "baseline"}
 MODEL_KEYS = {"games", "seat_games", "win", "survival", "invalid_actions", "decisions",
-              "invalid_rate", "tokens_per_game", "seconds_per_game", "roles", "teams",
-              "town_games", "rating", "town_vote_accuracy"}
+              "invalid_rate", "tokens_per_game", "prompt_tokens_per_game", "seconds_per_game",
+              "roles", "teams", "town_games", "prompt_tokens_per_spec_game", "rating",
+              "town_vote_accuracy"}
 
 
 class OtherRandom(RandomPlayer):
@@ -159,7 +160,7 @@ def _tiny_game(path: Path) -> None:
         prompt_tokens=50, reused_tokens=0, generated_tokens=2, latency_ms=400.0)
     # a second choice call of the same request (calibration): still one decision
     add(ModelCall, 1, "night", ["Bob"], player="Bob", decision="protect", purpose="choice",
-        prompt_tokens=20, reused_tokens=0, generated_tokens=0, latency_ms=0.0)
+        prompt_tokens=20, reused_tokens=6, generated_tokens=0, latency_ms=0.0, shared_tokens=4)
     add(InvalidAction, 1, "night", ["Bob"], player="Bob", decision="protect", got="'Zed'",
         error="not legal", fallback="Carol")
     add(NightAction, 1, "night", ["Alice"], actor="Alice", action="kill", target="Bob")
@@ -183,6 +184,22 @@ def _tiny_game(path: Path) -> None:
     path.write_text("".join(e.model_dump_json() + "\n" for e in ev))
 
 
+def test_games_recorded_before_a_rule_existed_share_one_rule_set(tmp_path: Path) -> None:
+    """A sweep resumed after a new rule was added holds games with and without that key;
+    the old ones played under its default, so the report sees one rule set, no warning."""
+    _tiny_game(tmp_path / "new.jsonl")
+    lines = (tmp_path / "new.jsonl").read_text().splitlines()
+    first = json.loads(lines[0])
+    del first["config"]["typing_events"]  # a rule added later, at its default
+    (tmp_path / "old.jsonl").write_text("\n".join([json.dumps(first)] + lines[1:]) + "\n")
+    r = build_report(tmp_path, bootstrap=0, baseline_games=0)
+    assert r.loaded.transcripts == 2 and r.configs == 1 and not r.warnings
+    first["config"]["max_days"] = 3  # a rule that really differs still warns
+    (tmp_path / "old.jsonl").write_text("\n".join([json.dumps(first)] + lines[1:]) + "\n")
+    r = build_report(tmp_path, bootstrap=0, baseline_games=0)
+    assert r.configs == 2 and any("2 different rule sets" in w for w in r.warnings)
+
+
 def test_hand_made_game_gives_hand_computed_figures(tmp_path: Path) -> None:
     _tiny_game(tmp_path / "tiny.jsonl")
     data = report_json(build_report(tmp_path, bootstrap=0, baseline_games=0))
@@ -191,6 +208,9 @@ def test_hand_made_game_gives_hand_computed_figures(tmp_path: Path) -> None:
     # Bob: one refused protect answer after two choice calls = 1 decision, 1 invalid.
     assert (tiny["decisions"], tiny["invalid_actions"], tiny["invalid_rate"]) == (1, 1, 1.0)
     assert (tiny["tokens_per_game"], tiny["seconds_per_game"]) == (2, pytest.approx(0.4))
+    # prompt tokens evaluated: 50 + (20 - 6 reused - 4 copied from another seat)
+    assert tiny["prompt_tokens_per_game"] == tiny["prompt_tokens_per_spec_game"] == 60
+    assert rnd["prompt_tokens_per_game"] == 0
     assert (tiny["survival"], tiny["win"]["k"]) == (0.0, 1)
     assert (tiny["town_games"]["k"], tiny["town_games"]["n"]) == (1, 1)
     # Random seats: Alice kill + vote, Carol vote, Dave investigate + vote.

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mafia.config import filled_rules
 from mafia.errors import MafiaError
 from mafia.report.baseline import Baseline, Comparison, compare, run_baseline
 from mafia.report.behaviour import Behaviour, behaviour
@@ -63,7 +64,8 @@ def build_report(path: str | Path, *, bootstrap: int = 200, seed: int = 0,
         for s in g.seats.values():
             kinds.setdefault(s.spec, s.kind)
             seat_games[s.spec] += 1
-    configs = {json.dumps(g.config, sort_keys=True) for g in games}
+    # Games recorded before a rule existed played under its default: the same rule set.
+    configs = {json.dumps(filled_rules(g.config), sort_keys=True) for g in games}
     models = model_stats(games)
     report = Report(
         loaded=loaded, config=games[0].config, configs=len(configs),

@@ -22,9 +22,13 @@ def report_json(r: Report) -> dict[str, Any]:
     - "wins": {"town", "mafia", "draw"}: games won (they sum to "games").
     - "teams": {"town", "mafia", "draw"}: proportions of games; "mean_days".
     - "models": {spec: {"games", "seat_games", "win" (proportion of seat-games won), "survival",
-      "invalid_actions", "decisions", "invalid_rate", "tokens_per_game", "seconds_per_game",
+      "invalid_actions", "decisions", "invalid_rate", "tokens_per_game" (generated),
+      "prompt_tokens_per_game" (evaluated: less those reused from the seat's cache or copied
+      from another seat's), "seconds_per_game",
       "roles": {role: the same figures}, "teams": {team: the same figures},
       "town_games" (proportion: games in which it held a town seat, won by town),
+      "prompt_tokens_per_spec_game" (prompt tokens evaluated per game, summed over the spec's
+      seats in it),
       "rating": {"value", "ci"}, "town_vote_accuracy" (vote tally of its town seats)}}.
     - "rating": {"beta" (mafia side's log-odds edge), "games" (decided games fitted),
       "bootstrap", "seed", "note", "ranking": [spec, best first]}.
@@ -69,6 +73,7 @@ def report_json(r: Report) -> dict[str, Any]:
             "roles": {role: x.to_json() for role, x in sorted(m.roles.items())},
             "teams": {team: x.to_json() for team, x in sorted(m.teams.items())},
             "town_games": m.town_games.to_json(),
+            "prompt_tokens_per_spec_game": m.overall.prompt_tokens / m.games if m.games else 0.0,
             "rating": {"value": t, "ci": [lo, hi]},
             "town_vote_accuracy": r.behaviour.town_by_spec[spec].to_json()
             if spec in r.behaviour.town_by_spec else None,

@@ -25,6 +25,7 @@ class SeatFigures:
     invalid: int = 0
     decisions: int = 0
     tokens: int = 0
+    prompt_tokens: int = 0  # evaluated: not reused from the seat's cache nor copied
     seconds: float = 0.0
 
 
@@ -43,6 +44,8 @@ def seat_figures(game: Game) -> dict[str, SeatFigures]:
         if isinstance(event, ModelCall) and event.player in figs:
             f = figs[event.player]
             f.tokens += event.generated_tokens
+            f.prompt_tokens += max(0, event.prompt_tokens - event.reused_tokens
+                                   - event.shared_tokens)
             f.seconds += event.latency_ms / 1000
             key = (event.player, event.request)
             if (event.purpose == "choice" and event.player in llm and key not in chosen
@@ -74,6 +77,7 @@ class SeatTally:
     invalid: int = 0
     decisions: int = 0
     tokens: int = 0
+    prompt_tokens: int = 0
     seconds: float = 0.0
 
     def add(self, won: bool, f: SeatFigures) -> None:
@@ -83,6 +87,7 @@ class SeatTally:
         self.invalid += f.invalid
         self.decisions += f.decisions
         self.tokens += f.tokens
+        self.prompt_tokens += f.prompt_tokens
         self.seconds += f.seconds
 
     @property
@@ -102,6 +107,7 @@ class SeatTally:
                 "invalid_actions": self.invalid, "decisions": self.decisions,
                 "invalid_rate": self.invalid_rate.rate,
                 "tokens_per_game": self.per_game(self.tokens),
+                "prompt_tokens_per_game": self.per_game(self.prompt_tokens),
                 "seconds_per_game": self.per_game(self.seconds)}
 
 

@@ -88,9 +88,13 @@ def models_table(r: dict[str, Any]) -> Table:
                       pct(x["survival"]), pct(x["invalid_rate"]),
                       f"{x['tokens_per_game']:.0f}", f"{x['seconds_per_game']:.1f}",
                       end_section=i == len(rows) - 1)
+    per_game = ", ".join(f"{spec} {m['prompt_tokens_per_spec_game']:,.0f}"
+                         for spec, m in r["models"].items() if m["prompt_tokens_per_spec_game"])
     t.caption = ("n: seat-games; win: the seat's team won; alive: survived the game; invalid: "
                  "invalid actions per decision; tok/g, s/g: tokens generated and model "
-                 "seconds per seat-game")
+                 "seconds per seat-game"
+                 + (f"; prompt tokens evaluated per game (all its seats, less those reused "
+                    f"from a cache): {per_game}" if per_game else ""))
     return t
 
 
