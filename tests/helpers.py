@@ -8,6 +8,10 @@ options) against the same state. Together they are the PettingZoo-style api_test
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 import unicodedata
 from collections import Counter
@@ -542,3 +546,22 @@ class Timer:
     def __exit__(self, *exc: object) -> None:
         self.seconds = time.perf_counter() - self.start
 
+
+
+def interrupted_sweep(args: Sequence[str], folder: Path, after: int, wait_s: float = 60,
+                      env: dict[str, str] | None = None) -> str:
+    """Run `mafia sweep ARGS --out FOLDER`, send SIGTERM once `after` games are written (or
+    `wait_s` has passed), check it stopped as an interrupted sweep should (exit 130, the
+    resume hint) and return its stderr."""
+    cmd = [sys.executable, "-m", "mafia", "sweep", *args, "--out", str(folder)]
+    proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO),
+                                                **(env or {})},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + wait_s
+    while len(list(folder.glob("game-*.jsonl"))) < after and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "run the same command again to resume" in err
+    return err

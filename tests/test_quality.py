@@ -11,15 +11,14 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from transcripts import HandTranscript
 
 from mafia.claims import Claim, detect_claims
 from mafia.config import make_rules
 from mafia.engine import Engine
-from mafia.enums import Phase
 from mafia.events import (
-    BaseEvent, GameOver, GameStarted, InvestigationResult, KillDecided, LastWords, Message,
-    ModelCall, NightAction, NobodyDied, PhaseStarted, PlayerDied, RoleAssigned, VoteCast,
-    VoteResult,
+    InvestigationResult, KillDecided, LastWords, Message, ModelCall, NightAction, NobodyDied,
+    PhaseStarted, PlayerDied,
 )
 from mafia.report.build import build_report
 from mafia.report.json_out import report_json
@@ -32,44 +31,13 @@ from mafia.transcript import TranscriptWriter
 from agents.random_player import RandomPlayer
 
 
-class _Transcript:
-    """Events built by hand, in order, written as a transcript."""
-
-    def __init__(self, roles: dict[str, str], agents: dict[str, dict[str, Any]],
-                 **rules: Any) -> None:
-        self.roles, self.ev = roles, []
-        self.add(GameStarted, 0, "setup", seed=1, version="t",
-                 config=make_rules(players=len(roles), **rules).model_dump(mode="json"),
-                 players=[{"name": n, "agent": agents.get(n, {"kind": "random"})}
-                          for n in roles])
-        for name, role in roles.items():
-            self.add(RoleAssigned, 0, "setup", [name], player=name, role=role,
-                     team="mafia" if role == "mafia" else "town")
-
-    def add(self, cls: type[BaseEvent], day: int, phase: str, seen: list[str] | None = None,
-            **fields: Any) -> None:
-        self.ev.append(cls(seq=len(self.ev), day=day, phase=Phase(phase),
-                           visible_to=None if seen is None else tuple(seen), **fields))
-
-    def say(self, day: int, sender: str, text: str) -> None:
-        self.add(Message, day, "day", channel="public", sender=sender, text=text)
-
-    def votes(self, day: int, pairs: list[tuple[str, str]], out: str) -> None:
-        tally: dict[str, int] = {}
-        for voter, target in pairs:
-            self.add(VoteCast, day, "day", voter=voter, target=target)
-            tally[target] = tally.get(target, 0) + 1
-        self.add(VoteResult, day, "day", tally=tally, eliminated=out,
-                 tie=list(tally.values()).count(max(tally.values())) > 1)
-
-    def write(self, path: Path, winner: str, days: int) -> Path:
-        self.add(GameOver, days, "end", winner=winner, reason="test", roles=self.roles,
-                 days=days)
-        path.write_text("".join(e.model_dump_json() + "\n" for e in self.ev))
-        return path
+def _transcript(roles: dict[str, str], agents: dict[str, dict[str, Any]],
+                **rules: Any) -> HandTranscript:
+    config = make_rules(players=len(roles), **rules).model_dump(mode="json")
+    return HandTranscript(config, roles, agents)
 
 
-def _night(t: _Transcript, day: int, acts: list[tuple[str, str, str]], kill: str) -> None:
+def _night(t: HandTranscript, day: int, acts: list[tuple[str, str, str]], kill: str) -> None:
     t.add(PhaseStarted, day, "night")
     for actor, action, target in acts:
         t.add(NightAction, day, "night", [actor], actor=actor, action=action, target=target)
@@ -84,7 +52,7 @@ def _six(path: Path, **rules: Any) -> Path:
     Frank); Frank is voted out and accuses Bob in his last words. Night 2: Dave is killed (he
     protected Carol); Carol finds Bob. Day 2: Carol only asks Eve a question; Eve accuses
     dead Frank and Carol; Eve is voted out; mafia win."""
-    t = _Transcript({"Alice": "mafia", "Bob": "mafia", "Carol": "detective", "Dave": "doctor",
+    t = _transcript({"Alice": "mafia", "Bob": "mafia", "Carol": "detective", "Dave": "doctor",
                      "Eve": "villager", "Frank": "villager"},
                     {"Carol": {"kind": "llm", "spec": "tiny", "model": "Tiny"}}, **rules)
     _night(t, 1, [("Alice", "kill", "Eve"), ("Bob", "kill", "Eve"), ("Dave", "protect", "Eve"),
@@ -101,7 +69,7 @@ def _six(path: Path, **rules: Any) -> Path:
           text="I am the doctor")
     t.say(1, "Bob", "Dave is town.")
     t.votes(1, [("Alice", "Carol"), ("Bob", "Carol"), ("Carol", "Alice"), ("Dave", "Frank"),
-                ("Eve", "Frank"), ("Frank", "Bob")], out="Frank")
+                ("Eve", "Frank"), ("Frank", "Bob")], out="Frank", dies=False)
     t.add(LastWords, 1, "day", player="Frank", text="Bob is mafia, I am a villager.")
     t.add(PlayerDied, 1, "day", player="Frank", cause="vote", role="villager", team="town")
     _night(t, 2, [("Alice", "kill", "Dave"), ("Bob", "kill", "Dave"),
@@ -117,7 +85,6 @@ def _six(path: Path, **rules: Any) -> Path:
     t.say(2, "Eve", "Frank is lying. Carol is sus.")
     t.votes(2, [("Alice", "Eve"), ("Bob", "Eve"), ("Carol", "Bob"), ("Eve", "Carol")],
             out="Eve")
-    t.add(PlayerDied, 2, "day", player="Eve", cause="vote", role="villager", team="town")
     return t.write(path, "mafia", 2)
 
 
@@ -236,7 +203,7 @@ def _talk(path: Path) -> Path:
     M6 Dave public "Carol was town, sad" 4 words, 3/3, names only dead Carol
     M7 Alice mafia channel "Hello, Bob"  2 words, 1/1, short, a repeat of M1 (any channel)
     M8 Bob public "Ok"                   1 word, no bigram, short"""
-    t = _Transcript({"Alice": "mafia", "Bob": "doctor", "Carol": "detective",
+    t = _transcript({"Alice": "mafia", "Bob": "doctor", "Carol": "detective",
                      "Dave": "villager"}, {"Alice": {"kind": "llm", "spec": "tiny"}})
     t.add(PhaseStarted, 1, "day")
     for tokens, purpose in ((12, "text"), (3, "choice"), (8, "text")):
@@ -249,7 +216,7 @@ def _talk(path: Path) -> Path:
           text="(ii) Dave is")
     t.say(1, "Dave", "the the the the Carol")
     t.votes(1, [("Alice", "Carol"), ("Bob", "Carol"), ("Carol", "Dave"), ("Dave", "Carol")],
-            out="Carol")
+            out="Carol", dies=False)
     t.add(LastWords, 1, "day", player="Carol", text="1. 2. 3.")
     t.add(PlayerDied, 1, "day", player="Carol", cause="vote", role="detective", team="town")
     t.add(PhaseStarted, 2, "night")

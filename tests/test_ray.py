@@ -13,11 +13,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from helpers import REPO
+from helpers import REPO, interrupted_sweep
 
 # Read when Ray is imported, and passed on to every Ray process: no usage stats, every
 # listener on 127.0.0.1 (single-node mode), token auth (Ray's default, said: no warning).
@@ -217,17 +216,8 @@ def test_cli_ray_sweep_interrupted_failed_and_resumed(tmp_path: Path) -> None:
     then completed (here by the local executor: the folder does not care) byte for byte."""
     args = ["sweep", "--agents", "random", "--games", "20", "--players", "7"]
     folder = tmp_path / "ray"
-    cmd = [sys.executable, "-m", "mafia", *args, "--executor", "ray", "--out", str(folder)]
-    env = {**os.environ, "PYTHONPATH": str(REPO), "MAFIA_RAY_CHAOS": "slow=0.3"}
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while len(list(folder.glob("game-*.jsonl"))) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
-    assert "run the same command again to resume" in err
+    interrupted_sweep([*args[1:], "--executor", "ray"], folder, after=2, wait_s=120,
+                      env={"MAFIA_RAY_CHAOS": "slow=0.3"})
     kept = len(list(folder.glob("game-*.jsonl")))
     assert 2 <= kept < 20
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from helpers import REPO
 from rich.console import Console
+from transcripts import HandTranscript
 
 from mafia.cli import main
 from mafia.config import make_rules
@@ -292,44 +293,6 @@ def test_user_errors_are_one_line(tmp_path: Path, folder: Path,
                                           str(tmp_path / "file" / "plots"))
 
 
-class _Events:
-    """A hand-built transcript: events in order, each stamped with its seq."""
-
-    def __init__(self, config: dict[str, Any], roles: dict[str, str]) -> None:
-        self.roles, self.ev = roles, []
-        self.add(GameStarted, 0, "setup", seed=1, version="t", config=config,
-                 players=[{"name": n, "agent": {"kind": "random"}} for n in roles])
-        for name, role in roles.items():
-            self.add(RoleAssigned, 0, "setup", [name], player=name, role=role,
-                     team="mafia" if role == "mafia" else "town")
-
-    def add(self, cls: type[BaseEvent], day: int, phase: str, seen: list[str] | None = None,
-            **fields: Any) -> None:
-        self.ev.append(cls(seq=len(self.ev), day=day, phase=Phase(phase),
-                           visible_to=None if seen is None else tuple(seen), **fields))
-
-    def say(self, day: int, sender: str, text: str, to: str | None = None,
-            **timing: float) -> None:
-        """A public message, or a DM when `to` is given (seen by both ends)."""
-        self.add(Message, day, "day", None if to is None else [sender, to],
-                 channel="public" if to is None else "dm", sender=sender, recipient=to,
-                 text=text, **timing)
-
-    def vote(self, day: int, pairs: list[tuple[str, str]], out: str) -> None:
-        tally: dict[str, int] = {}
-        for voter, target in pairs:
-            self.add(VoteCast, day, "day", voter=voter, target=target)
-            tally[target] = tally.get(target, 0) + 1
-        self.add(VoteResult, day, "day", tally=tally, eliminated=out, tie=False)
-        self.add(PlayerDied, day, "day", player=out, cause="vote", role=self.roles[out],
-                 team="mafia" if self.roles[out] == "mafia" else "town")
-
-    def write(self, path: Path, winner: str, days: int) -> None:
-        self.add(GameOver, days, "end", winner=winner, reason="test", roles=self.roles,
-                 days=days)
-        path.write_text("".join(e.model_dump_json() + "\n" for e in self.ev))
-
-
 ROLES4 = {"Alice": "mafia", "Bob": "doctor", "Carol": "detective", "Dave": "villager"}
 
 
@@ -339,7 +302,7 @@ def _clock_game(path: Path) -> None:
     day 1: Bob's DM 0 (nothing yet); Alice 0; Carol 5 - 3 (Alice) = 2; Dave's DM
     11 - 7 (Carol) = 4; Bob 17 - 7 = 10 (Dave's DM at 13 is not his to see);
     day 2: Carol 5 - 0 = 5 (yesterday's messages do not count)."""
-    g = _Events(make_rules(players=4, discussion="clock", first_phase="day").model_dump(
+    g = HandTranscript(make_rules(players=4, discussion="clock", first_phase="day").model_dump(
         mode="json"), ROLES4)
     g.add(PhaseStarted, 1, "day")
     g.say(1, "Bob", "Carol, who did you check?", to="Carol", started=0.0, t=2.0)
@@ -347,7 +310,7 @@ def _clock_game(path: Path) -> None:
     g.say(1, "Carol", "Dave seems quiet to me.", started=5.0, t=7.0)
     g.say(1, "Dave", "I am only a villager here.", to="Alice", started=11.0, t=13.0)
     g.say(1, "Bob", "Let us vote Dave.", started=17.0, t=19.0)
-    g.vote(1, [("Alice", "Dave"), ("Bob", "Dave"), ("Carol", "Dave"), ("Dave", "Alice")],
+    g.votes(1, [("Alice", "Dave"), ("Bob", "Dave"), ("Carol", "Dave"), ("Dave", "Alice")],
            "Dave")
     g.add(PhaseStarted, 1, "night")
     g.add(NightAction, 1, "night", ["Alice"], actor="Alice", action="kill", target="Carol")
@@ -356,7 +319,7 @@ def _clock_game(path: Path) -> None:
     g.add(PhaseStarted, 2, "day")
     g.add(NobodyDied, 2, "day")
     g.say(2, "Carol", "Alice is the one.", started=5.0, t=9.0)
-    g.vote(2, [("Alice", "Carol"), ("Bob", "Alice"), ("Carol", "Alice")], "Alice")
+    g.votes(2, [("Alice", "Carol"), ("Bob", "Alice"), ("Carol", "Alice")], "Alice")
     g.write(path, "town", 2)
 
 
@@ -367,11 +330,11 @@ def _old_moments_game(path: Path) -> None:
            "words_per_second", "clock_decisions_per_day", "typing_events"}
     config = {k: v for k, v in make_rules(players=4, first_phase="day").model_dump(
         mode="json").items() if k not in new}
-    g = _Events(config, ROLES4)
+    g = HandTranscript(config, ROLES4)
     g.add(PhaseStarted, 1, "day")
     g.say(1, "Carol", "Alice is suspicious.")
     g.say(1, "Carol", "Vote Alice.")
-    g.vote(1, [("Alice", "Carol"), ("Bob", "Alice"), ("Carol", "Alice"), ("Dave", "Alice")],
+    g.votes(1, [("Alice", "Carol"), ("Bob", "Alice"), ("Carol", "Alice"), ("Dave", "Alice")],
            "Alice")
     g.write(path, "town", 1)
 

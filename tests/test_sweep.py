@@ -6,15 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from helpers import REPO
+from helpers import REPO, interrupted_sweep
 
 from mafia.config import make_rules
 from mafia.engine import Engine
@@ -75,17 +73,7 @@ def test_sigterm_then_resume_loses_and_duplicates_nothing(tmp_path: Path) -> Non
     uninterrupted sweep, byte for byte, and no partial file counted."""
     games, folder, reference = 1500, tmp_path / "killed", tmp_path / "reference"
     args = ["--agents", "random", "--games", str(games), "--seed", "9", "--workers", "2"]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-m", "mafia", "sweep", *args, "--out",
-                             str(folder)], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while len(list(folder.glob("game-*.jsonl"))) < 100 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
-    assert "run the same command again to resume" in err
+    interrupted_sweep(args, folder, after=100)
     complete = finished(folder, games)
     assert 100 <= len(complete) < games
     assert len(files(folder)) == len(complete)  # every .jsonl present is a whole game
