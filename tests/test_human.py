@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import RichLog
 from textual.widgets import Input
 from helpers import REPO, GameChecker, random_players
 
@@ -298,6 +299,30 @@ def test_the_status_line_names_nobody_alone():
     view.phase = Phase.DAY
     assert view.thinking(frozenset({"Bob"})) == ""  # one seat alone: never named
     assert view.thinking(frozenset(view.seats)) == "everyone is thinking"
+
+
+async def test_page_keys_scroll_the_chat_and_it_stays_put_while_scrolled_up():
+    app = HumanApp("Alice", Path("game.jsonl"))
+    async with app.run_test(size=(100, 32)) as pilot:
+        log = app.query_one("#log", RichLog)
+        for i in range(200):
+            log.write(f"line {i}")
+        await pilot.pause()
+        bottom = log.max_scroll_y
+        assert bottom > 0 and log.scroll_y == bottom
+        await pilot.press("pageup", "pageup")
+        await pilot.pause()
+        up = log.scroll_y
+        assert up < bottom and not log.auto_scroll
+        log.write("a new message")
+        await pilot.pause()
+        assert log.scroll_y == up  # reading back is not interrupted
+        await pilot.press(*["pagedown"] * 10)
+        await pilot.pause()
+        assert log.scroll_y == log.max_scroll_y and log.auto_scroll
+        log.write("another")
+        await pilot.pause()
+        assert log.scroll_y == log.max_scroll_y  # following the chat again
 
 
 async def test_human_timeout_falls_back_in_the_app():

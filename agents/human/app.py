@@ -103,6 +103,10 @@ class HumanApp(App[GameResult | None]):
         Binding("ctrl+c,ctrl+q", "leave", "quit", priority=True, show=False),
         Binding("escape", "back", "back to the menu"),
         Binding("tab", "focus_next", "next panel"),
+        # The logs take no focus (Tab stays on menus), so paging is bound here; priority:
+        # the menu would otherwise page itself.
+        Binding("pageup", "scroll_chat(-1)", "scroll chat", priority=True),
+        Binding("pagedown", "scroll_chat(1)", "", priority=True, show=False),
     ]
 
     def __init__(self, seat: str, transcript: Path, timeout_s: float | None = None) -> None:
@@ -302,6 +306,16 @@ class HumanApp(App[GameResult | None]):
     def action_back(self) -> None:
         if self.request is not None and self.chosen is not None:
             self._menu()
+
+    def action_scroll_chat(self, direction: int) -> None:
+        """Page the public chat. Scrolled up, it stays put while messages arrive; back at
+        the bottom, it follows them again."""
+        log = self.query_one("#log", RichLog)
+        if direction < 0:
+            log.scroll_page_up(animate=False)
+        else:
+            log.scroll_page_down(animate=False)
+        log.auto_scroll = log.scroll_y >= log.max_scroll_y
 
     def action_leave(self) -> None:
         if self.result is not None:
