@@ -198,13 +198,19 @@ def test_detective_claims_and_votes_the_mafia_it_found() -> None:
     assert vote.choice == "Carol"
 
 
-def test_town_follows_an_uncontested_detective_claim() -> None:
-    """A villager who hears the claim votes the accused and says so."""
+def _heard_alice_claim(me: str) -> Script:
+    """Day 1 of a villager `me`, after Alice's public claim that Carol is mafia."""
     s = Script()
-    s.start("Eve", Role.VILLAGER)
+    s.start(me, Role.VILLAGER)
     s.add(PhaseStarted)
     s.add(Message, channel=Channel.PUBLIC, sender="Alice",
           text="I am the detective. Carol is mafia.")
+    return s
+
+
+def test_town_follows_an_uncontested_detective_claim() -> None:
+    """A villager who hears the claim votes the accused and says so."""
+    s = _heard_alice_claim("Eve")
     eve = HeuristicPlayer(11, 4)
     said = answer(eve, s.request("Eve", Role.VILLAGER, DecisionKind.DAY_ACTION,
                                  day_options("Eve")))
@@ -215,11 +221,7 @@ def test_town_follows_an_uncontested_detective_claim() -> None:
 
 
 def test_the_accused_town_player_calls_the_claimant_a_liar() -> None:
-    s = Script()
-    s.start("Carol", Role.VILLAGER)
-    s.add(PhaseStarted)
-    s.add(Message, channel=Channel.PUBLIC, sender="Alice",
-          text="I am the detective. Carol is mafia.")
+    s = _heard_alice_claim("Carol")
     carol = HeuristicPlayer(11, 2)
     said = answer(carol, s.request("Carol", Role.VILLAGER, DecisionKind.DAY_ACTION,
                                    day_options("Carol")))
