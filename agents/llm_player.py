@@ -69,6 +69,9 @@ class LLMPlayer:
         self.spec = spec
         self.calls = 0
         self.calibration: dict[str, dict[str, float]] | None = None  # kind -> label -> logprob
+        # The latest choice's labels, the scores it was drawn from and the temperature
+        # (read by probes: the probability the model put on each option).
+        self.last_choice: tuple[Sequence[str], Sequence[float], float] | None = None
         # Leave room for the answer; the prompt is shortened deliberately beyond this.
         budget = max(256, backend.n_ctx - max_tokens - 16)
         self.prompt = SeatPrompt(book or PromptBook(), style=style,
@@ -153,9 +156,13 @@ class LLMPlayer:
         """The option drawn from the model's calibrated probabilities (log-probability less
         the content-free one), with the call's seed; the backend's own draw otherwise."""
         table = (self.calibration or {}).get(kind)
-        if not table or result.logprobs is None or len(result.logprobs) != len(labels):
+        if result.logprobs is None or len(result.logprobs) != len(labels):
+            return int(result.index)
+        if not table:
+            self.last_choice = (labels, result.logprobs, temperature)
             return int(result.index)
         scores = [lp - table.get(label, 0.0) for lp, label in zip(result.logprobs, labels)]
+        self.last_choice = (labels, scores, temperature)
         return draw(scores, temperature, seed)
 
     async def _address(self, request: Request, calls: list[CallInfo]) -> str:

@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -39,8 +40,10 @@ def _defuse(text: str) -> str:
 class PromptBook:
     """The templates, loaded once."""
 
-    def __init__(self) -> None:
-        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(files("prompts"))),
+    def __init__(self, directory: str | Path | None = None) -> None:
+        """`directory`: another copy of prompts/ (e.g. a variant to compare with a probe)."""
+        root = str(directory) if directory is not None else str(files("prompts"))
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(root),
                                  autoescape=False, keep_trailing_newline=False,
                                  undefined=jinja2.StrictUndefined)
         self.header = env.get_template("header.j2")
