@@ -26,7 +26,7 @@ from mafia.enums import DecisionKind, Role
 from mafia.events import BaseEvent, InvalidAction, ModelCall, VoteCast
 from mafia.observation import Observation, observe
 from mafia.report.load import Game
-from mafia.state import rebuild_state
+from mafia.state import GameState, rebuild_state
 
 from agents.backends.base import Backend
 from agents.llm_player import CHOICE_TEMPERATURE, LLMPlayer
@@ -45,6 +45,8 @@ class VotePoint:
     """One recorded vote, with what the voter could see when it was asked."""
 
     game: str
+    seed: int  # the game's, and the voter's seat index: a probe seeds its player with them
+    seat: int
     day: int
     request: Request
     right: frozenset[str]  # the options a vote of this group should hit
@@ -83,12 +85,14 @@ def _vote_starts(events: Sequence[BaseEvent], sequential: bool) -> list[tuple[in
     return out
 
 
-def observation_at(events: Sequence[BaseEvent], index: int, player: str) -> Observation:
+def observation_at(events: Sequence[BaseEvent], index: int, player: str,
+                   state: GameState | None = None) -> Observation:
     """What `player` observed before event `index`: the engine's state after the events
-    before it, and the events visible to that player among them."""
+    before it (`state`, when the caller already rebuilt it), and the events visible to that
+    player among them."""
     before = events[:index]
     seen = [e for e in before if e.visible_to is None or player in e.visible_to]
-    return observe(rebuild_state(before), player, seen)
+    return observe(state or rebuild_state(before), player, seen)
 
 
 def vote_points(game: Game) -> list[VotePoint]:
@@ -100,9 +104,12 @@ def vote_points(game: Game) -> list[VotePoint]:
     cast = {(e.day, e.voter): e.target for e in game.events if isinstance(e, VoteCast)}
     asked: dict[str, int] = {}
     points = []
+    seed = int(getattr(game.events[0], "seed", 0))
+    seats = list(game.seats)
     for index, voters in _vote_starts(game.events, sequential):
+        state = rebuild_state(game.events[:index])  # once for all who vote at this point
         for voter in voters:
-            obs = observation_at(game.events, index, voter)
+            obs = observation_at(game.events, index, voter, state)
             options: tuple[Option, ...] = rules.others(voter, obs.alive)
             if allow_abstain:
                 options += (ABSTAIN,)
@@ -121,8 +128,8 @@ def vote_points(game: Game) -> list[VotePoint]:
             request = Request(kind=DecisionKind.VOTE, player=voter, options=options,
                               observation=obs, max_chars=int(game.config.get(
                                   "max_message_chars", 300)), index=asked[voter])
-            points.append(VotePoint(game.file, obs.day, request, frozenset(right), group,
-                                    cast.get((obs.day, voter))))
+            points.append(VotePoint(game.file, seed, seats.index(voter), obs.day, request,
+                                    frozenset(right), group, cast.get((obs.day, voter))))
     return points
 
 
@@ -156,35 +163,26 @@ def probabilities(labels: Sequence[str], scores: Sequence[float],
     return {label.strip(): float(x) for label, x in zip(labels, p)}
 
 
-async def probe(games: Iterable[Game], backend: Backend, *, style: str,
-                prompts_dir: str | Path | None = None, limit: int | None = None,
+async def probe(points: Iterable[VotePoint], backend: Backend, *, style: str,
+                prompts_dir: str | Path | None = None,
                 on_point: Callable[[int], None] | None = None) -> dict[str, GroupTally]:
-    """Ask every recorded vote again (at most `limit`); tallies per group. Each decision
-    gets a fresh player seeded by the game and seat, so a probe is reproducible and does
-    not depend on the order of the decisions."""
+    """Ask each recorded vote again; tallies per group. Each decision gets a fresh player
+    seeded by its game and seat, so a probe is reproducible and does not depend on the
+    order of the decisions."""
     book = PromptBook(prompts_dir)
     tallies = {group: GroupTally() for group in GROUPS}
-    done = 0
-    for game in games:
-        seats = list(game.seats)
-        seed = int(getattr(game.events[0], "seed", 0))
-        for point in vote_points(game):
-            if limit is not None and done >= limit:
-                return tallies
-            player = LLMPlayer(backend, seed=seed, seat=seats.index(point.request.player),
-                               style=style, book=book)
-            answer = await player.act(point.request)
-            labels, scores, temperature = player.last_choice or ((), (), CHOICE_TEMPERATURE)
-            p = probabilities(labels, scores, temperature)
-            options = [str(o) for o in point.request.options]
-            t = tallies[point.group]
-            t.decisions += 1
-            t.p_right.append(sum(p.get("nobody" if o == ABSTAIN else o, 0.0)
-                                 for o in options if o in point.right))
-            t.random.append(sum(o in point.right for o in options) / len(options))
-            t.recorded += point.recorded in point.right
-            t.drawn += str(answer.choice) in point.right
-            done += 1
-            if on_point is not None:
-                on_point(done)
+    for done, point in enumerate(points, 1):
+        player = LLMPlayer(backend, seed=point.seed, seat=point.seat, style=style, book=book)
+        answer = await player.act(point.request)
+        labels, scores, temperature = player.last_choice or ((), (), CHOICE_TEMPERATURE)
+        p = probabilities(labels, scores, temperature)
+        options = [str(o) for o in point.request.options]
+        t = tallies[point.group]
+        t.decisions += 1
+        t.p_right.append(sum(p.get(o, 0.0) for o in options if o in point.right))
+        t.random.append(sum(o in point.right for o in options) / len(options))
+        t.recorded += point.recorded in point.right
+        t.drawn += str(answer.choice) in point.right
+        if on_point is not None:
+            on_point(done)
     return tallies

@@ -120,7 +120,7 @@ def test_probe_reads_the_probabilities_of_the_model_draw(tmp_path: Path) -> None
         ("Bob", "detective", ["Alice"], "Alice"),
         ("Carol", "town", ["Alice"], "Bob")]
     backend = TableBackend({"Alice": -1.0, "Bob": -3.0, "Carol": -2.0})
-    tallies = asyncio.run(probe([game], backend, style="completion"))
+    tallies = asyncio.run(probe(points, backend, style="completion"))
     town, det = tallies["town"].to_json(), tallies["detective"].to_json()
     assert town["decisions"] == det["decisions"] == 1
     assert town["p_right"] == pytest.approx(0.5) and det["p_right"] == pytest.approx(0.5)

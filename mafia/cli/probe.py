@@ -61,9 +61,7 @@ def run(args: argparse.Namespace) -> int:
     games = loaded.games[: args.games] if args.games else loaded.games
     if not games:
         raise MafiaError(f"no finished games in {loaded.path}")
-    total = sum(len(vote_points(g)) for g in games)
-    if args.limit:
-        total = min(total, args.limit)
+    points = [p for g in games for p in vote_points(g)][: args.limit]
     model = resolve(args.agents)
     backend = LlamaCppBackend(model, n_ctx=args.ctx, n_threads=args.threads, n_gpu_layers=0)
     style = prompt_style(args.prompt_style, backend.chat_template)
@@ -71,9 +69,8 @@ def run(args: argparse.Namespace) -> int:
     with Progress(TextColumn("probing votes"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, transient=True,
                   disable=not err.is_terminal) as progress:
-        task = progress.add_task("votes", total=total)
-        tallies = asyncio.run(probe(games, backend, style=style, prompts_dir=args.prompts,
-                                    limit=args.limit,
+        task = progress.add_task("votes", total=len(points))
+        tallies = asyncio.run(probe(points, backend, style=style, prompts_dir=args.prompts,
                                     on_point=lambda done: progress.update(task, completed=done)))
     data = {"path": str(loaded.path), "games": len(games), "model": args.agents,
             "prompts": args.prompts or "prompts/ (installed)",
