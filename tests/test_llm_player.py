@@ -360,11 +360,14 @@ def _questions(turn: Turn) -> list[str]:
 
 
 def _vote_prefix(request: Request) -> str:
-    """A detective who found a living mafia votes after "NAME votes for"; everyone else
-    after a prefix naming the team they hunt."""
+    """A detective who found a living mafia votes after "NAME knows that CAROL is mafia.
+    NAME votes for" (the first found one, in finding order); everyone else after a prefix
+    naming the team they hunt."""
     obs = request.observation
-    if any(what == "mafia" and who in obs.alive for who, what in obs.investigations().items()):
-        return f"{obs.player} votes for"
+    found = [who for who, what in obs.investigations().items()
+             if what == "mafia" and who in obs.alive]
+    if found:
+        return f"{obs.player} knows that {found[0]} is mafia. {obs.player} votes for"
     return f"{obs.player} votes to eliminate the " \
         f"{'town' if obs.role is Role.MAFIA else 'mafia'} player"
 

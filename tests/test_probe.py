@@ -172,5 +172,5 @@ def test_probe_asks_the_bundled_model_under_each_prompt_set(tmp_path: Path) -> N
                    if t["decisions"])
     assert b["prompts"] == str(variant)
     assert a["groups"]["town"]["p_right"] != b["groups"]["town"]["p_right"]
-    # the detective who found Alice and said so votes for her (its prompt ends "votes for")
+    # the detective who found Alice and said so votes for her (its prompt ends "knows that Alice is mafia. NAME votes for")
     assert a["groups"]["detective"]["p_right"] > 0.5
