@@ -106,16 +106,18 @@ def test_report_counts_games_and_skips_the_rest(folder: Path) -> None:
 def test_vote_metrics_match_an_independent_count(folder: Path) -> None:
     """Recompute town accuracy, bus rate and detective follow-through from raw JSON lines."""
     town, bus, det = [0, 0, 0.0], [0, 0], [0, 0]  # votes, hits(, random expectation)
+    cleared_votes = [0, 0]
     for path in (folder / f"game-{seed:06d}.jsonl" for seed in range(GAMES)):
         records = [json.loads(line) for line in path.read_text().splitlines()]
         roles = records[-1]["roles"]
         alive = [p["name"] for p in records[0]["players"]]
         found: set[str] = set()
+        cleared: set[str] = set()
         for rec in records:
             if rec["kind"] == "player_died":
                 alive.remove(rec["player"])
-            if rec["kind"] == "investigation_result" and rec["result"] == "mafia":
-                found.add(rec["target"])
+            if rec["kind"] == "investigation_result":
+                (found if rec["result"] == "mafia" else cleared).add(rec["target"])
             if rec["kind"] != "vote_cast":
                 continue
             voter, target = rec["voter"], rec["target"]
@@ -130,12 +132,17 @@ def test_vote_metrics_match_an_independent_count(folder: Path) -> None:
             if roles[voter] == "detective" and found & set(alive):
                 det[0] += 1
                 det[1] += target in found & set(alive)
+            elif roles[voter] == "detective" and cleared & set(others):
+                cleared_votes[0] += 1
+                cleared_votes[1] += target in cleared
     b = behaviour(load_games(folder).games)  # the unfinished game is not among them
     assert town[0] > 0 and bus[0] > 0 and det[0] > 0
     assert (b.town.votes, b.town.hits) == tuple(town[:2])
     assert b.town.expected == pytest.approx(town[2])
     assert (b.bus.votes, b.bus.hits) == tuple(bus)
     assert (b.detective.votes, b.detective.hits) == tuple(det)
+    assert cleared_votes[0] > 0
+    assert (b.detective_cleared.votes, b.detective_cleared.hits) == tuple(cleared_votes)
 
 
 def _tiny_game(path: Path) -> None:
@@ -337,6 +344,32 @@ def _old_moments_game(path: Path) -> None:
     g.votes(1, [("Alice", "Carol"), ("Bob", "Alice"), ("Carol", "Alice"), ("Dave", "Alice")],
            "Alice")
     g.write(path, "town", 1)
+
+
+def test_detective_votes_on_cleared_players_by_hand(tmp_path: Path) -> None:
+    """Eve (detective) clears Bob on night 1 and votes for him on day 1: counted (4 others
+    alive, 1 cleared: random 1/4). She finds Alice on night 2 and votes Bob again on day 2:
+    that vote counts as follow-through (a miss; 3 others, 1 found: random 1/3), not here."""
+    roles = {"Alice": "mafia", "Bob": "villager", "Carol": "villager", "Dave": "doctor",
+             "Eve": "detective"}
+    g = HandTranscript(make_rules(players=5).model_dump(mode="json"), roles)
+    for day, target, result in ((1, "Bob", "town"), (2, "Alice", "mafia")):
+        g.add(PhaseStarted, day, "night")
+        g.add(InvestigationResult, day, "night", ["Eve"], detective="Eve", target=target,
+              result=result)
+        g.add(PhaseStarted, day, "day")
+        g.add(NobodyDied, day, "day")
+        if day == 1:
+            g.votes(1, [("Alice", "Carol"), ("Bob", "Carol"), ("Carol", "Alice"),
+                        ("Dave", "Carol"), ("Eve", "Bob")], "Carol")
+    g.votes(2, [("Alice", "Dave"), ("Bob", "Alice"), ("Dave", "Alice"), ("Eve", "Bob")],
+            "Alice")
+    g.write(tmp_path / "g.jsonl", "town", 2)
+    b = report_json(build_report(tmp_path, bootstrap=0, baseline_games=0))["behaviour"]
+    assert b["detective_votes_cleared"] == {"votes": 1, "hits": 1, "rate": 1.0,
+                                            "random": 0.25}
+    assert b["detective_follow_through"] == {"votes": 1, "hits": 0, "rate": 0.0,
+                                             "random": pytest.approx(1 / 3)}
 
 
 def test_protocol_figures_on_hand_made_games(tmp_path: Path) -> None:

@@ -59,6 +59,9 @@ class Behaviour:
     town_by_spec: dict[str, VoteTally] = field(default_factory=dict)
     bus: VoteTally = field(default_factory=VoteTally)  # mafia votes; hits: on fellow mafia
     detective: VoteTally = field(default_factory=VoteTally)  # hits: on a mafia they found
+    # A detective who knows no living mafia but has cleared a living player; hits: a vote
+    # on a cleared player (lower is better: it wastes what the detective found).
+    detective_cleared: VoteTally = field(default_factory=VoteTally)
     abstains: int = 0
     per_day: dict[int, DayVotes] = field(default_factory=dict)
     vote_edges: int = 0
@@ -103,6 +106,7 @@ def _game(b: Behaviour, game: Game) -> None:
     mafia = {n for n, s in seats.items() if s.team is Team.MAFIA}
     alive = list(seats)
     found: dict[str, set[str]] = defaultdict(set)  # detective -> players found to be mafia
+    cleared: dict[str, set[str]] = defaultdict(set)  # detective -> players found town
     votes = nx.DiGraph()
     dm_graphs: dict[int, nx.DiGraph] = defaultdict(nx.DiGraph)
     public = 0
@@ -110,8 +114,9 @@ def _game(b: Behaviour, game: Game) -> None:
         if isinstance(event, PlayerDied):
             if event.player in alive:  # a hand-edited transcript must not crash the report
                 alive.remove(event.player)
-        elif isinstance(event, InvestigationResult) and event.result == Role.MAFIA.value:
-            found[event.detective].add(event.target)
+        elif isinstance(event, InvestigationResult):
+            (found if event.result == Role.MAFIA.value else cleared)[event.detective].add(
+                event.target)
         elif isinstance(event, Message) and event.channel is Channel.PUBLIC:
             b.public[event.sender] += 1
             public += 1
@@ -121,7 +126,7 @@ def _game(b: Behaviour, game: Game) -> None:
                 dm_graphs[event.day].add_edge(event.sender, event.recipient)
         elif isinstance(event, VoteCast):
             b.living_player_days += 1  # every living player casts one vote_cast a day
-            _vote(b, game, event, alive, mafia, found)
+            _vote(b, game, event, alive, mafia, found, cleared)
             if event.target is not None:
                 votes.add_edge(event.voter, event.target)
         elif isinstance(event, VoteResult):
@@ -134,7 +139,7 @@ def _game(b: Behaviour, game: Game) -> None:
 
 
 def _vote(b: Behaviour, game: Game, event: VoteCast, alive: list[str], mafia: set[str],
-          found: dict[str, set[str]]) -> None:
+          found: dict[str, set[str]], cleared: dict[str, set[str]]) -> None:
     if event.target is None:
         b.abstains += 1
         return
@@ -152,8 +157,13 @@ def _vote(b: Behaviour, game: Game, event: VoteCast, alive: list[str], mafia: se
         fellows = [p for p in others if p in mafia]
         b.bus.add(event.target in mafia, len(fellows) / len(others))
     known = found[event.voter] & set(alive)
-    if voter.role is Role.DETECTIVE and known:
+    if voter.role is not Role.DETECTIVE:
+        return
+    safe = cleared[event.voter] & set(others)
+    if known:
         b.detective.add(event.target in known, len(known) / len(others))
+    elif safe:
+        b.detective_cleared.add(event.target in safe, len(safe) / len(others))
 
 
 def _pair_kind(sender_mafia: bool, recipient_mafia: bool) -> str:

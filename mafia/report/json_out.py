@@ -33,8 +33,9 @@ def report_json(r: Report) -> dict[str, Any]:
     - "rating": {"beta" (mafia side's log-odds edge), "games" (decided games fitted),
       "bootstrap", "seed", "note", "ranking": [spec, best first]}.
     - "behaviour": {"town_vote_accuracy", "bus_rate" (mafia votes on fellow mafia),
-      "detective_follow_through" (votes while knowing a living mafia; hits: on one): vote
-      tallies; "abstains"; "most_accused": {"days", "mafia_share", "vote_share",
+      "detective_follow_through" (votes while knowing a living mafia; hits: on one),
+      "detective_votes_cleared" (votes while knowing no living mafia but a living player
+      found town; hits: on such a player, so lower is better): vote tallies; "abstains"; "most_accused": {"days", "mafia_share", "vote_share",
       "distinct_targets"}; "vote_reciprocity"; "speaking": {"seats": {name: {"messages",
       "share", "expected"}}, "max_deviation"}; "dms": {"count", "per_living_player_per_day",
       "mafia-mafia", "town-town", "cross" (shares), "reciprocity"}; "per_day": {day:
@@ -114,7 +115,8 @@ def behaviour_json(b: Behaviour) -> dict[str, Any]:
     days = sum(d.days for d in b.per_day.values())
     return {
         "town_vote_accuracy": b.town.to_json(), "bus_rate": b.bus.to_json(),
-        "detective_follow_through": b.detective.to_json(), "abstains": b.abstains,
+        "detective_follow_through": b.detective.to_json(),
+        "detective_votes_cleared": b.detective_cleared.to_json(), "abstains": b.abstains,
         "most_accused": {"days": days,
                          "mafia_share": _mean(sum(d.top_mafia for d in b.per_day.values()), days),
                          "vote_share": _mean(sum(d.top_share for d in b.per_day.values()), days),

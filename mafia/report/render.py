@@ -120,7 +120,8 @@ def behaviour_table(r: dict[str, Any]) -> Table:
     t = _table("Behaviour", "metric", "value", "random play")
     for label, key in (("town votes on a mafia player", "town_vote_accuracy"),
                        ("mafia votes on fellow mafia (bus)", "bus_rate"),
-                       ("detective votes on a mafia they found", "detective_follow_through")):
+                       ("detective votes on a mafia they found", "detective_follow_through"),
+                       ("detective votes on a player they cleared", "detective_votes_cleared")):
         v = b[key]
         t.add_row(label, f"{pct(v['rate'])} of {v['votes']}", pct(v["random"]))
     ma = b["most_accused"]
