@@ -34,8 +34,10 @@ from agents.prompting import PromptBook
 
 # What a vote should hit, by the voter's situation (also the order of the table).
 GROUPS = {
-    "town": "town voters (not a detective who knows a living mafia): a mafia player",
+    "town": "town voters (not a detective who has checked a living player): a mafia player",
     "detective": "detectives who know a living mafia: one of those",
+    "cleared": "detectives who know no living mafia but cleared a living player: a mafia "
+               "player",
     "mafia": "mafia voters: a teammate (lower is better)",
 }
 
@@ -119,6 +121,10 @@ def vote_points(game: Game) -> list[VotePoint]:
                 group, right = "mafia", set(obs.teammates) & set(obs.alive)
             elif found:
                 group, right = "detective", found
+            elif roles[voter] is Role.DETECTIVE and any(
+                    p in obs.alive and p != voter for p in obs.investigations()):
+                group = "cleared"  # its votes went to players it cleared (report figure)
+                right = {p for p in obs.alive if roles[p] is Role.MAFIA}
             else:
                 group = "town"
                 right = {p for p in obs.alive if roles[p] is Role.MAFIA and p != voter}

@@ -20,7 +20,9 @@ from mafia.config import make_rules
 from mafia.decisions import Answer, Request
 from mafia.engine import Engine
 from mafia.enums import DecisionKind
-from mafia.events import InvestigationResult, NightAction, PhaseStarted, PlayerDied
+from mafia.events import (
+    InvestigationResult, NightAction, NobodyDied, PhaseStarted, PlayerDied,
+)
 from mafia.report.load import load_games
 
 from agents.backends.base import Choice
@@ -91,6 +93,27 @@ def _found_mafia_day(path: Path) -> Path:
     t.say(1, "Bob", "Alice is mafia.")
     t.votes(1, [("Alice", "Bob"), ("Bob", "Alice"), ("Carol", "Bob")], out="Bob")
     return t.write(path, "mafia", 1)
+
+
+def test_a_detective_who_cleared_a_living_player_is_its_own_group(tmp_path: Path) -> None:
+    """Bob (detective) cleared Carol: his vote is in "cleared" (right: the mafia, Alice);
+    Carol's and Dave's are town votes."""
+    t = HandTranscript(make_rules(players=4, roles={"mafia": 1, "detective": 1, "doctor": 0})
+                       .model_dump(mode="json"),
+                       {"Alice": "mafia", "Bob": "detective", "Carol": "villager",
+                        "Dave": "villager"})
+    t.add(PhaseStarted, 1, "night")
+    t.add(InvestigationResult, 1, "night", ["Bob"], detective="Bob", target="Carol",
+          result="town")
+    t.add(PhaseStarted, 1, "day")
+    t.add(NobodyDied, 1, "day")
+    t.votes(1, [("Alice", "Bob"), ("Bob", "Carol"), ("Carol", "Bob"), ("Dave", "Alice")],
+            out="Bob")
+    (game,) = load_games(t.write(tmp_path / "g.jsonl", "mafia", 1)).games
+    assert [(p.request.player, p.group, sorted(p.right), p.recorded)
+            for p in vote_points(game)] == [
+        ("Bob", "cleared", ["Alice"], "Carol"), ("Carol", "town", ["Alice"], "Bob"),
+        ("Dave", "town", ["Alice"], "Alice")]
 
 
 class TableBackend(ScriptedBackend):
@@ -167,10 +190,11 @@ def test_probe_asks_the_bundled_model_under_each_prompt_set(tmp_path: Path) -> N
     a, b = json.loads(installed.stdout), json.loads(changed.stdout)
     for data in (a, b):
         assert {g: t["decisions"] for g, t in data["groups"].items()} == \
-            {"town": 1, "detective": 1, "mafia": 0}
+            {"town": 1, "detective": 1, "cleared": 0, "mafia": 0}
         assert all(0.0 <= t["p_right"] <= 1.0 for t in data["groups"].values()
                    if t["decisions"])
     assert b["prompts"] == str(variant)
     assert a["groups"]["town"]["p_right"] != b["groups"]["town"]["p_right"]
-    # the detective who found Alice and said so votes for her (its prompt ends "knows that Alice is mafia. NAME votes for")
+    # the detective who found Alice and said so votes for her (its prompt ends "Bob knows
+    # that Alice is mafia. Bob votes for")
     assert a["groups"]["detective"]["p_right"] > 0.5
