@@ -104,7 +104,8 @@ def test_report_counts_games_and_skips_the_rest(folder: Path) -> None:
 
 
 def test_vote_metrics_match_an_independent_count(folder: Path) -> None:
-    """Recompute town accuracy, bus rate and detective follow-through from raw JSON lines."""
+    """Recompute town accuracy, bus rate, detective follow-through and detective votes on
+    cleared players from raw JSON lines."""
     town, bus, det = [0, 0, 0.0], [0, 0], [0, 0]  # votes, hits(, random expectation)
     cleared_votes = [0, 0]
     for path in (folder / f"game-{seed:06d}.jsonl" for seed in range(GAMES)):

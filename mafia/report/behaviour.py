@@ -159,10 +159,9 @@ def _vote(b: Behaviour, game: Game, event: VoteCast, alive: list[str], mafia: se
     known = found[event.voter] & set(alive)
     if voter.role is not Role.DETECTIVE:
         return
-    safe = cleared[event.voter] & set(others)
     if known:
         b.detective.add(event.target in known, len(known) / len(others))
-    elif safe:
+    elif safe := cleared[event.voter] & set(others):
         b.detective_cleared.add(event.target in safe, len(safe) / len(others))
 
 

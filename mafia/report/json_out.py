@@ -35,9 +35,10 @@ def report_json(r: Report) -> dict[str, Any]:
     - "behaviour": {"town_vote_accuracy", "bus_rate" (mafia votes on fellow mafia),
       "detective_follow_through" (votes while knowing a living mafia; hits: on one),
       "detective_votes_cleared" (votes while knowing no living mafia but a living player
-      found town; hits: on such a player, so lower is better): vote tallies; "abstains"; "most_accused": {"days", "mafia_share", "vote_share",
-      "distinct_targets"}; "vote_reciprocity"; "speaking": {"seats": {name: {"messages",
-      "share", "expected"}}, "max_deviation"}; "dms": {"count", "per_living_player_per_day",
+      found town; hits: on such a player, so lower is better): vote tallies; "abstains";
+      "most_accused": {"days", "mafia_share", "vote_share", "distinct_targets"};
+      "vote_reciprocity"; "speaking": {"seats": {name: {"messages", "share", "expected"}},
+      "max_deviation"}; "dms": {"count", "per_living_player_per_day",
       "mafia-mafia", "town-town", "cross" (shares), "reciprocity"}; "per_day": {day:
       {"days", "town_accuracy", "town_random", "distinct_targets", "top_share", "top_mafia"}}}.
     - "quality": play quality; a *split tally* is a vote tally (its count named "votes",
