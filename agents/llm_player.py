@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from mafia.discussion.bidding import BIDS
-from mafia.decisions import ABSTAIN, Answer, CallInfo, DayAction, Option, Request
+from mafia.decisions import Answer, CallInfo, DayAction, Option, Request
 from mafia.enums import DecisionKind, Role
 from mafia.errors import MafiaError
 from mafia.events import LastWords, Message
@@ -40,9 +40,10 @@ REPEAT_RETRIES = 2
 # Choices among players' names are calibrated (contextual calibration): each name's
 # log-probability under the seat's content-free prompt of that decision is subtracted before
 # drawing. Gemma prefers some names whatever happened (in seat order, Alice opened 65 of 127
-# public messages of 6 games; Grace 1). Which decisions, and what each one chooses among:
+# public messages of 6 games; Grace 1). Which decisions, and what each one chooses among
+# (votes have a baseline of their own, on the game's prompt: see `_baseline`):
 CALIBRATED = {
-    DecisionKind.VOTE.value: "others", "address": "others", DecisionKind.KILL.value: "town",
+    "address": "others", DecisionKind.KILL.value: "town",
     DecisionKind.PROTECT.value: "everyone", DecisionKind.INVESTIGATE.value: "others",
     DecisionKind.BID.value: "bids",  # bidding protocol only: numbers have their biases too
 }
@@ -102,8 +103,9 @@ class LLMPlayer:
             text = await self._speak(request, request.kind.value, None, calls)
         elif isinstance(choice, DayAction) and choice.action == "say":
             about = await self._address(request, calls)
-            text = await self._speak(request, "speak", None, calls,
-                                     opening=self.prompt.book.about.render(name=about).strip())
+            checked = about in request.observation.investigations()
+            opening = self.prompt.book.about.render(name=about, checked=checked).strip()
+            text = await self._speak(request, "speak", None, calls, opening=opening)
         elif isinstance(choice, DayAction) and choice.action == "dm":
             text = await self._speak(request, "speak", choice.to, calls)
         return Answer(choice, text, tuple(calls))
@@ -121,7 +123,10 @@ class LLMPlayer:
         temperature = MOVE_TEMPERATURE if request.kind in MOVES else CHOICE_TEMPERATURE
         result = await self.backend.choose(prompt, labels, seed=seed, temperature=temperature)
         self._log_call(calls, "choice", result, prompt)
-        index = self._calibrated(request.kind.value, labels, result, seed, temperature)
+        table = None
+        if request.kind is DecisionKind.VOTE and result.logprobs is not None:
+            table = await self._baseline(request, labels, seed, calls)
+        index = self._calibrated(request.kind.value, labels, result, seed, temperature, table)
         if 0 <= index < len(request.options):
             return request.options[index]
         return None  # refused by the engine as an invalid action, with a seeded fallback
@@ -140,22 +145,39 @@ class LLMPlayer:
                   "bids": list(BIDS)}
         kinds = [k for k in CALIBRATED if (k not in ROLE_KINDS or ROLE_KINDS[k] is obs.role)
                  and (k != DecisionKind.BID.value or _bidding(obs))]
+        # One name order for all of the seat's content-free prompts: they then share their
+        # state block, and each after the first costs only its question.
+        order: int | None = None
         for kind in kinds:
             labels = [f" {p}" for p in wanted[CALIBRATED[kind]]]
-            if kind == DecisionKind.VOTE.value:
-                labels.append(option_label(ABSTAIN))
             seed = self._next_seed()
-            prompt = self.prompt.content_free(obs, kind, labels, order_seed=seed)
+            order = seed if order is None else order
+            prompt = self.prompt.content_free(obs, kind, labels, order_seed=order)
             result = await self.backend.choose(prompt, labels, seed=seed, temperature=1.0)
             self._log_call(calls, "choice", result, prompt)
             if result.logprobs is not None:
                 self.calibration[kind] = dict(zip(labels, result.logprobs))
 
+    async def _baseline(self, request: Request, labels: Sequence[str], seed: int,
+                        calls: list[CallInfo]) -> dict[str, float] | None:
+        """A vote's calibration table: the same prompt (game log, state block, name order)
+        with a neutral question, "NAME mentions". Subtracting it keeps what "votes to
+        eliminate the mafia player" adds to a name, not how often the log repeats that name:
+        the mafia steer talk onto town players, and Gemma votes for the names it reads."""
+        prompt = self.prompt.build(request.observation, "mentions", options=labels,
+                                   order_seed=seed)
+        result = await self.backend.choose(prompt, labels, seed=seed, temperature=1.0)
+        self._log_call(calls, "choice", result, prompt)
+        if result.logprobs is None or len(result.logprobs) != len(labels):
+            return None
+        return dict(zip(labels, result.logprobs))
+
     def _calibrated(self, kind: str, labels: Sequence[str], result: Any, seed: int,
-                    temperature: float) -> int:
+                    temperature: float, table: dict[str, float] | None = None) -> int:
         """The option drawn from the model's calibrated probabilities (log-probability less
-        the content-free one), with the call's seed; the backend's own draw otherwise."""
-        table = (self.calibration or {}).get(kind)
+        the baseline one: `table`, else the content-free prompt's), with the call's seed;
+        the backend's own draw otherwise."""
+        table = table or (self.calibration or {}).get(kind)
         if result.logprobs is None or len(result.logprobs) != len(labels):
             return int(result.index)
         if not table:

@@ -21,7 +21,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from mafia.decisions import ABSTAIN, DayAction, Option
 from mafia.claims import detect_claims
 from mafia.enums import Channel, Phase, Role
-from mafia.events import BaseEvent, Message
+from mafia.events import BaseEvent, Message, VoteCast
 from mafia.observation import Observation
 
 # Chat-template markers a player could type to break out of its turn; shown defused.
@@ -175,9 +175,9 @@ class SeatPrompt:
         # No list of town players for the mafia either: what follows from knowledge must not
         # be divided out again (with the list, calibration raised a partner's vote share).
         facts = {**state_facts(obs, order_seed, kind), "alive": _shuffled(obs.seats, order_seed),
-                 "revealed": {}, "checked": {}, "found": [], "accused": [], "day": 1,
-                 "targets": [],
-                 "phase": "day" if kind in ("vote", "address", "day_action", "bid") else "night"}
+                 "revealed": {}, "checked": {}, "found": [], "accused": [], "vouched": {},
+                 "suspects": [], "day": 1,
+                 "targets": [], "phase": obs.phase.value}  # as every content-free prompt's
         return self._render(obs, kind, None, options, "", facts, log="")
 
     def _render(self, obs: Observation, kind: str, say_to: str | None,
@@ -217,14 +217,49 @@ def state_facts(obs: Observation, order_seed: int = 0, kind: str = "vote") -> di
             for claim in detect_claims(e.text, e.sender, obs.seats):
                 if claim.kind == "accuse" and claim.subject in alive:
                     accused.append((e.sender, claim.subject))
+    found = [p for p, what in checked.items() if p in alive and what == "mafia"]
+    vouched = voted_out_mafia(obs) if kind == "vote" else {}
     return dict(
-        phase=obs.phase.value, day=obs.day, alive=shuffled, me=obs.player,
+        kind=kind, phase=obs.phase.value, day=obs.day, alive=shuffled, me=obs.player,
         role=obs.role.value, teammates=obs.teammates, revealed=obs.revealed(),
         targets=[p for p in shuffled if p != obs.player and p not in obs.teammates]
         if obs.role is Role.MAFIA else [],
         checked=checked,
-        found=[p for p, what in checked.items() if p in alive and what == "mafia"],
-        accused=accused[-4:])
+        found=found, accused=accused[-4:], vouched=vouched,
+        suspects=_suspects(obs, shuffled, checked, vouched) if kind == "vote" and not found
+        else [])
+
+
+def _suspects(obs: Observation, shuffled: Sequence[str], checked: dict[str, str],
+              vouched: dict[str, list[str]]) -> list[str]:
+    """A town seat's vote: the living others not shown to be town (by its own checks, or by
+    having voted for a revealed mafia), when something did show that; else none. Naming the
+    town players instead made Gemma vote for them more: it copies the names it reads last."""
+    if obs.role is Role.MAFIA:
+        return []
+    town = {p for voters in vouched.values() for p in voters}
+    town |= {p for p, what in checked.items() if what == "town"}
+    rest = [p for p in shuffled if p != obs.player and p not in town]
+    return rest if rest and len(rest) < len(obs.alive) - 1 else []
+
+
+def voted_out_mafia(obs: Observation) -> dict[str, list[str]]:
+    """Revealed mafia -> the living others who voted for them on any day (public votes the
+    seat saw). The mafia all but never vote for a teammate (0.4% of 285 mafia votes in the
+    100-game sweep), so these voters are likely town: the consequence the state block spells
+    out, as the names it leaves to suspect."""
+    voters: dict[str, list[str]] = {}  # target -> everyone who ever voted for them
+    for e in obs.events:
+        if isinstance(e, VoteCast) and e.target is not None:
+            voters.setdefault(e.target, []).append(e.voter)
+    out: dict[str, list[str]] = {}
+    for name, role in obs.revealed().items():
+        if role == "mafia":
+            living = [v for v in dict.fromkeys(voters.get(name, ()))
+                      if v in obs.alive and v != obs.player]
+            if living:
+                out[name] = living
+    return out
 
 
 def _shuffled(names: Sequence[str], seed: int) -> list[str]:

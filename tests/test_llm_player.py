@@ -353,7 +353,7 @@ def _questions(turn: Turn) -> list[str]:
         others = "|".join(p for p in turn.request.observation.alive if p != me)
         hunted = "town" if turn.request.observation.role is Role.MAFIA else "mafia"
         return [first, re.escape(f"{me} now speaks to everyone about the {hunted} player"),
-                rf"{me}: (?:{others}) is"]
+                rf"{me}: (?:(?:{others}) is|I checked (?:{others}):)"]
     if isinstance(choice, DayAction) and choice.action == "dm":
         return [first, re.escape(f"[private] {me} to {choice.to}:")]
     return [first]
@@ -403,21 +403,23 @@ async def test_prompt_ends_with_state_block_and_answer_prefix(style):
                     now = re.match(rf"Now: {obs.phase} {obs.day}\. Alive: ([^.]*)\.", tail[0])
                     assert now and sorted(now.group(1).split(", ")) == sorted(obs.alive)
                     assert tail[1].startswith(f"{obs.player} is {obs.role}")
+                    optional = ("Today: ", f"{obs.player} suspects: ",
+                                f"{obs.player} should say: ")
                     if style == "chat":
-                        extra = [ln for ln in tail[2:]
-                                 if ln.startswith(("Today: ", f"{obs.player} should say: "))]
+                        extra = [ln for ln in tail[2:] if ln.startswith(optional)]
                         tail = tail[:2] + tail[2 + len(extra):]
                         assert tail[2].endswith("<|im_end|>") and len(tail) == 5
                         assert prompt.endswith(ASSISTANT + question)
                     else:
                         # after the state block (its optional lines: today's accusations,
-                        # the detective's finding) comes the question
-                        assert all(ln.startswith(("Today: ", f"{obs.player} should say: "))
+                        # whom a town voter may suspect, the detective's finding) comes the
+                        # question
+                        assert all(ln.startswith(optional)
                                    for ln in tail[2:-1]) and tail[-1] == "", tail
                     endings.add(re.sub(r"\b[A-Z][a-z]+\b", "N", question.split("\n")[-1]))
     # every kind of question (votes, address: per team; a detective's vote after a finding;
-    # the bid)
-    assert len(endings) == 14, endings
+    # a detective's message about a player it checked; the bid)
+    assert len(endings) == 15, endings
 
 
 # ---- 5. a small context window ------------------------------------------------------------

@@ -6,19 +6,20 @@ the call's seed, and vote prefixes name the team the voter hunts."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from typing import Any
 
 from test_heuristic import SEATS, Script, day_options
 
 from mafia.decisions import SAY, Answer
-from mafia.enums import Channel, DecisionKind, Phase, Role
-from mafia.events import InvestigationResult, Message, PhaseStarted
+from mafia.enums import Channel, DecisionKind, Phase, Role, Team
+from mafia.events import InvestigationResult, Message, PhaseStarted, PlayerDied, VoteCast
 
 from agents.backends.base import Choice
 from agents.backends.fake import ScriptedBackend
 from agents.llm_player import REPEAT_RETRIES, LLMPlayer, normalise
-from agents.prompting import PromptBook, state_facts
+from agents.prompting import PromptBook, state_facts, voted_out_mafia
 
 BOOK = PromptBook()
 
@@ -49,6 +50,19 @@ def test_a_public_message_opens_with_the_name_the_model_picked() -> None:
     assert [c.purpose for c in got.calls] == ["choice", "choice", "text"]
     assert backend.prompts[1].endswith("Alice now speaks to everyone about the mafia player")
     assert backend.prompts[2].endswith("Alice: Dave is")
+
+
+def test_a_detective_speaking_about_a_player_it_checked_reports_the_check() -> None:
+    """The opening follows whom the model picked: "I checked Dave:" for a player the
+    detective checked (whatever it found), "NAME is" for anyone else."""
+    s = _day("Alice", Role.DETECTIVE)
+    s.add(InvestigationResult, visible_to=("Alice",), detective="Alice", target="Dave",
+          result="mafia", phase=Phase.NIGHT)
+    for about, opening in (("Dave", "I checked Dave:"), ("Carol", "Carol is")):
+        player, backend = _player([" mafia."], ["speak", about])
+        got = _act(player, s.request("Alice", Role.DETECTIVE, DecisionKind.DAY_ACTION,
+                                     day_options("Alice")))
+        assert got.text == f"{opening} mafia." and backend.prompts[2].endswith(opening)
 
 
 def test_a_repeated_message_is_drawn_again_then_the_seat_stays_silent() -> None:
@@ -116,6 +130,35 @@ def test_state_block_spells_out_what_the_seat_knows() -> None:
     assert "Eve" not in line.split("votes for a town player")[1]
 
 
+def test_a_town_vote_lists_the_players_not_shown_to_be_town() -> None:
+    """Carol and Dave voted for Bob on day 1; Bob was voted out and shown to be mafia. On
+    day 2 a villager's vote lists the others it may suspect (Eve only); a detective also
+    leaves out whom it cleared; nothing shown to be town, no list; mafia seats get none."""
+    s = _day()
+    for voter, target in (("Carol", "Bob"), ("Dave", "Bob"), ("Eve", "Alice"),
+                          ("Bob", "Alice")):
+        s.add(VoteCast, voter=voter, target=target)
+    s.add(PlayerDied, player="Bob", cause="vote", role="mafia", team=Team.MAFIA)
+    s.add(PhaseStarted, day=2)
+    alive = ("Alice", "Carol", "Dave", "Eve")
+    obs = s.request("Alice", Role.VILLAGER, DecisionKind.VOTE, (), alive=alive).observation
+    assert voted_out_mafia(obs) == {"Bob": ["Carol", "Dave"]}
+    facts = state_facts(obs, order_seed=3)
+    assert facts["suspects"] == ["Eve"]
+    assert "\nAlice suspects: Eve.\n" in BOOK.state.render(**facts) + "\n"
+    assert state_facts(obs, 3, kind="address")["suspects"] == []  # votes only
+    as_mafia = dataclasses.replace(obs, role=Role.MAFIA, teammates=("Eve",))
+    assert state_facts(as_mafia, 3)["suspects"] == []
+    detective = _day("Carol", Role.DETECTIVE)
+    detective.add(InvestigationResult, phase=Phase.NIGHT, visible_to=("Carol",),
+                  detective="Carol", target="Dave", result="town")
+    obs = detective.request("Carol", Role.DETECTIVE, DecisionKind.VOTE, ()).observation
+    assert sorted(state_facts(obs, 3)["suspects"]) == ["Alice", "Bob", "Eve"]
+    fresh = _day().request("Alice", Role.VILLAGER, DecisionKind.VOTE, ()).observation
+    assert state_facts(fresh, 3)["suspects"] == []
+    assert "suspects" not in BOOK.state.render(**state_facts(fresh, 3))
+
+
 def test_name_lists_are_shuffled_by_the_call_seed_only() -> None:
     """Same seed, same order (so games replay); over seeds every seat comes first."""
     s = _day()
@@ -130,30 +173,35 @@ def test_name_lists_are_shuffled_by_the_call_seed_only() -> None:
 
 class ScoringBackend(ScriptedBackend):
     """Scores options like the llama.cpp backends: a log-probability per option, from a
-    table keyed by whether the prompt is content-free (no game log between header and state)."""
+    table keyed by the prompt: content-free (no game log between header and state), a
+    vote's baseline (the neutral question "NAME mentions") or the real question."""
 
     scores_options = True
 
-    def __init__(self, content_free: dict[str, float], real: dict[str, float]) -> None:
+    def __init__(self, content_free: dict[str, float], real: dict[str, float],
+                 baseline: dict[str, float] | None = None) -> None:
         super().__init__()
-        self.tables = {True: content_free, False: real}
+        self.tables = {"free": content_free, "real": real, "baseline": baseline or {}}
 
     async def choose(self, prompt, options, *, seed, temperature):  # type: ignore[override]
         self.prompts.append(prompt)
-        table = self.tables["\n\n\nNow:" in prompt]
-        scores = tuple(table.get(o.strip(), -5.0) for o in options)
+        key = ("free" if "\n\n\nNow:" in prompt
+               else "baseline" if prompt.endswith(" mentions") else "real")
+        scores = tuple(self.tables[key].get(o.strip(), -5.0) for o in options)
         best = max(range(len(options)), key=scores.__getitem__)
         return Choice(best, 10, 0, 1, 0.0, logprobs=scores)
 
 
-def test_name_choices_are_calibrated_against_the_content_free_prompt() -> None:
-    """A name the model favours on the empty prompt as much as in the game is no longer
-    favoured: the seat's first request scores its content-free prompts once (vote, address,
-    and the role's night action), and later draws subtract those log-probabilities."""
+def test_name_choices_are_calibrated_against_a_baseline_prompt() -> None:
+    """A name the model favours without the question's meaning as much as with it is no
+    longer favoured. Votes: against the same game prompt asking whom the seat "mentions",
+    asked with every vote; other name choices (whom to talk about, night actions): against
+    the seat's content-free prompts, scored once at its first request, all in one name order
+    so that each after the first costs only its question."""
     s = _day()
-    biased = {"Bob": 0.0, "Carol": -3.0, "Dave": -3.0, "Eve": -3.0, "nobody": -3.0}
-    in_game = {"Bob": 0.0, "Carol": -1.0, "Dave": -3.0, "Eve": -3.0}
-    backend = ScoringBackend(content_free=biased, real=in_game)
+    salient = {"Bob": 0.0, "Carol": -3.0, "Dave": -3.0, "Eve": -3.0, "nobody": -3.0}
+    in_game = {"Bob": 0.0, "Carol": -1.0, "Dave": -3.0, "Eve": -3.0, "nobody": -3.0}
+    backend = ScoringBackend(content_free={}, real=in_game, baseline=salient)
     player = LLMPlayer(backend, seed=5, seat=0, style="completion", book=BOOK)
     others = tuple(p for p in SEATS if p != "Alice")
     votes = []
@@ -161,10 +209,24 @@ def test_name_choices_are_calibrated_against_the_content_free_prompt() -> None:
         got = _act(player, s.request("Alice", Role.VILLAGER, DecisionKind.VOTE, others,
                                      index=i))
         votes.append(got.choice)
-    assert sum("\n\n\nNow:" in p for p in backend.prompts) == 2  # vote and address, once
-    assert set(player.calibration or {}) == {"vote", "address"}
-    # calibrated scores: Bob 0, Carol +2, Dave 0, Eve 0 -> Carol most often (at T 0.5)
+    # calibrated scores: Bob 0, Carol +2, Dave 0, Eve 0 -> Carol most often (at T 0.3)
     assert votes.count("Carol") > 25 and votes.count("Bob") < 8, votes
+    real = [p for p in backend.prompts if p.endswith("votes to eliminate the mafia player")]
+    baseline = [p for p in backend.prompts if p.endswith("Alice mentions")]
+    assert len(real) == len(baseline) == 40
+    assert all(b.rsplit("\n", 1)[0] == r.rsplit("\n", 1)[0] for r, b in zip(real, baseline))
+    assert set(player.calibration or {}) == {"address"}  # a villager's content-free prompts
+
+    doctor = _day("Alice", Role.DOCTOR)
+    backend = ScoringBackend(content_free={"Bob": 0.0}, real={"Bob": 0.0, "Carol": -1.0})
+    player = LLMPlayer(backend, seed=5, seat=0, style="completion", book=BOOK)
+    _act(player, doctor.request("Alice", Role.DOCTOR, DecisionKind.PROTECT, SEATS,
+                                phase=Phase.NIGHT))
+    content_free = [p for p in backend.prompts if "\n\n\nNow:" in p]
+    assert set(player.calibration or {}) == {"address", "protect"}
+    assert len(content_free) == 2
+    assert content_free[0].rsplit("\n", 1)[0] == content_free[1].rsplit("\n", 1)[0]
+    assert content_free[0] != content_free[1]
     backend.scores_options = False  # a backend without option scores is not calibrated
     plain = LLMPlayer(backend, seed=5, seat=0, style="completion", book=BOOK)
     got = _act(plain, s.request("Alice", Role.VILLAGER, DecisionKind.VOTE, others))
