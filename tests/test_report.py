@@ -373,6 +373,29 @@ def test_detective_votes_on_cleared_players_by_hand(tmp_path: Path) -> None:
                                              "random": pytest.approx(1 / 3)}
 
 
+def test_detective_rechecks_by_hand(tmp_path: Path) -> None:
+    """Eve (detective) checks Bob on night 1 (nothing known yet: not counted), Bob again on
+    night 2 (a recheck: 4 others alive, 1 checked, random 1/4) and, with Bob voted out on
+    day 2, Carol on night 3 (no living checked player: not counted)."""
+    roles = {"Alice": "mafia", "Bob": "villager", "Carol": "villager", "Dave": "doctor",
+             "Eve": "detective"}
+    g = HandTranscript(make_rules(players=5).model_dump(mode="json"), roles)
+    for day, target in ((1, "Bob"), (2, "Bob"), (3, "Carol")):
+        g.add(PhaseStarted, day, "night")
+        g.add(NightAction, day, "night", ["Eve"], actor="Eve", action="investigate",
+              target=target)
+        g.add(InvestigationResult, day, "night", ["Eve"], detective="Eve", target=target,
+              result="town")
+        g.add(PhaseStarted, day, "day")
+        g.add(NobodyDied, day, "day")
+        if day == 2:
+            g.votes(2, [("Alice", "Bob"), ("Bob", "Alice"), ("Carol", "Bob"), ("Dave", "Bob"),
+                        ("Eve", "Alice")], "Bob")
+    g.write(tmp_path / "g.jsonl", "mafia", 3)
+    b = report_json(build_report(tmp_path, bootstrap=0, baseline_games=0))["behaviour"]
+    assert b["detective_rechecks"] == {"checks": 1, "hits": 1, "rate": 1.0, "random": 0.25}
+
+
 def test_protocol_figures_on_hand_made_games(tmp_path: Path) -> None:
     _clock_game(tmp_path / "a-clock.jsonl")
     _old_moments_game(tmp_path / "b-old.jsonl")

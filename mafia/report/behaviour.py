@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from mafia.enums import Channel, Phase, Role, Team
-from mafia.events import InvestigationResult, Message, PlayerDied, VoteCast, VoteResult
+from mafia.events import (InvestigationResult, Message, NightAction, PlayerDied, VoteCast,
+                          VoteResult)
 from mafia.report.load import Game
 
 
@@ -62,6 +63,9 @@ class Behaviour:
     # A detective who knows no living mafia but has cleared a living player; hits: a vote
     # on a cleared player (lower is better: it wastes what the detective found).
     detective_cleared: VoteTally = field(default_factory=VoteTally)
+    # A detective's checks once a living other player has been checked; hits: one of those
+    # again (lower is better: the night learns nothing new).
+    rechecks: VoteTally = field(default_factory=VoteTally)
     abstains: int = 0
     per_day: dict[int, DayVotes] = field(default_factory=dict)
     vote_edges: int = 0
@@ -114,6 +118,11 @@ def _game(b: Behaviour, game: Game) -> None:
         if isinstance(event, PlayerDied):
             if event.player in alive:  # a hand-edited transcript must not crash the report
                 alive.remove(event.player)
+        elif isinstance(event, NightAction) and event.action == "investigate":
+            known = (found[event.actor] | cleared[event.actor]) & set(alive)
+            others = [p for p in alive if p != event.actor]
+            if known and others:
+                b.rechecks.add(event.target in known, len(known) / len(others))
         elif isinstance(event, InvestigationResult):
             (found if event.result == Role.MAFIA.value else cleared)[event.detective].add(
                 event.target)

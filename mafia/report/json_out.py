@@ -35,7 +35,9 @@ def report_json(r: Report) -> dict[str, Any]:
     - "behaviour": {"town_vote_accuracy", "bus_rate" (mafia votes on fellow mafia),
       "detective_follow_through" (votes while knowing a living mafia; hits: on one),
       "detective_votes_cleared" (votes while knowing no living mafia but a living player
-      found town; hits: on such a player, so lower is better): vote tallies; "abstains";
+      found town; hits: on such a player, so lower is better): vote tallies;
+      "detective_rechecks" (checks once a living player has been checked, counted as
+      "checks"; hits: one of those again, lower is better); "abstains";
       "most_accused": {"days", "mafia_share", "vote_share", "distinct_targets"};
       "vote_reciprocity"; "speaking": {"seats": {name: {"messages", "share", "expected"}},
       "max_deviation"}; "dms": {"count", "per_living_player_per_day",
@@ -117,7 +119,8 @@ def behaviour_json(b: Behaviour) -> dict[str, Any]:
     return {
         "town_vote_accuracy": b.town.to_json(), "bus_rate": b.bus.to_json(),
         "detective_follow_through": b.detective.to_json(),
-        "detective_votes_cleared": b.detective_cleared.to_json(), "abstains": b.abstains,
+        "detective_votes_cleared": b.detective_cleared.to_json(),
+        "detective_rechecks": b.rechecks.to_json("checks"), "abstains": b.abstains,
         "most_accused": {"days": days,
                          "mafia_share": _mean(sum(d.top_mafia for d in b.per_day.values()), days),
                          "vote_share": _mean(sum(d.top_share for d in b.per_day.values()), days),

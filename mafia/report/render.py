@@ -124,6 +124,9 @@ def behaviour_table(r: dict[str, Any]) -> Table:
                        ("detective votes on a player they cleared", "detective_votes_cleared")):
         v = b[key]
         t.add_row(label, f"{pct(v['rate'])} of {v['votes']}", pct(v["random"]))
+    v = b["detective_rechecks"]
+    t.add_row("detective re-checks a checked player",
+              f"{pct(v['rate'])} of {v['checks']}", pct(v["random"]))
     ma = b["most_accused"]
     t.add_row("most-accused player was mafia", f"{pct(ma['mafia_share'])} of {ma['days']} days",
               "")
