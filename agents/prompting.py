@@ -177,7 +177,9 @@ class SeatPrompt:
         facts = {**state_facts(obs, order_seed, kind), "alive": _shuffled(obs.seats, order_seed),
                  "revealed": {}, "checked": {}, "found": [], "accused": [], "vouched": {},
                  "suspects": [], "day": 1,
-                 "targets": [], "phase": obs.phase.value}  # as every content-free prompt's
+                 # one phase (the seat's first request's) for all of a seat's content-free
+                 # prompts, so that with one name order they share the whole state block
+                 "targets": [], "phase": obs.phase.value}
         return self._render(obs, kind, None, options, "", facts, log="")
 
     def _render(self, obs: Observation, kind: str, say_to: str | None,
