@@ -41,12 +41,15 @@ REPEAT_RETRIES = 2
 # log-probability under the seat's content-free prompt of that decision is subtracted before
 # drawing. Gemma prefers some names whatever happened (in seat order, Alice opened 65 of 127
 # public messages of 6 games; Grace 1). Which decisions, and what each one chooses among
-# (votes have a baseline of their own, on the game's prompt: see `_baseline`):
+# (votes and the detective's checks have a baseline of their own, on the game's prompt:
+# see `_baseline`):
 CALIBRATED = {
     "address": "others", DecisionKind.KILL.value: "town",
-    DecisionKind.PROTECT.value: "everyone", DecisionKind.INVESTIGATE.value: "others",
+    DecisionKind.PROTECT.value: "everyone",
     DecisionKind.BID.value: "bids",  # bidding protocol only: numbers have their biases too
 }
+# Choices calibrated against the same prompt asking whom the seat "mentions" (`_baseline`).
+BASELINED = frozenset({DecisionKind.VOTE, DecisionKind.INVESTIGATE})
 # Decisions that are moves rather than judgements: drawn at MOVE_TEMPERATURE.
 MOVES = frozenset({DecisionKind.DAY_ACTION, DecisionKind.BID})
 
@@ -124,7 +127,7 @@ class LLMPlayer:
         result = await self.backend.choose(prompt, labels, seed=seed, temperature=temperature)
         self._log_call(calls, "choice", result, prompt)
         table = None
-        if request.kind is DecisionKind.VOTE and result.logprobs is not None:
+        if request.kind in BASELINED and result.logprobs is not None:
             table = await self._baseline(request, labels, seed, calls)
         index = self._calibrated(request.kind.value, labels, result, seed, temperature, table)
         if 0 <= index < len(request.options):
@@ -160,10 +163,12 @@ class LLMPlayer:
 
     async def _baseline(self, request: Request, labels: Sequence[str], seed: int,
                         calls: list[CallInfo]) -> dict[str, float] | None:
-        """A vote's calibration table: the same prompt (game log, state block, name order)
-        with a neutral question, "NAME mentions". Subtracting it keeps what "votes to
-        eliminate the mafia player" adds to a name, not how often the log repeats that name:
-        the mafia steer talk onto town players, and Gemma votes for the names it reads."""
+        """A vote's or a check's calibration table: the same prompt (game log, state block,
+        name order) with a neutral question, "NAME mentions". Subtracting it keeps what
+        "votes to eliminate the mafia player" adds to a name, not how often the log repeats
+        that name: the mafia steer talk onto town players, and Gemma votes for the names it
+        reads. A detective's check: its own checks, which the baseline's state block lists
+        (the check's does not), are what it would otherwise check again."""
         prompt = self.prompt.build(request.observation, "mentions", options=labels,
                                    order_seed=seed)
         result = await self.backend.choose(prompt, labels, seed=seed, temperature=1.0)

@@ -229,7 +229,9 @@ def state_facts(obs: Observation, order_seed: int = 0, kind: str = "vote") -> di
         checked=checked,
         found=found, accused=accused[-4:], vouched=vouched,
         suspects=_suspects(obs, shuffled, checked, vouched) if kind == "vote" and not found
-        else [])
+        else [],
+        unchecked=[p for p in shuffled if p != obs.player and p not in checked]
+        if kind == "investigate" and checked else [])
 
 
 def _suspects(obs: Observation, shuffled: Sequence[str], checked: dict[str, str],

@@ -404,6 +404,7 @@ async def test_prompt_ends_with_state_block_and_answer_prefix(style):
                     assert now and sorted(now.group(1).split(", ")) == sorted(obs.alive)
                     assert tail[1].startswith(f"{obs.player} is {obs.role}")
                     optional = ("Today: ", f"{obs.player} suspects: ",
+                                f"{obs.player} has not checked: ",
                                 f"{obs.player} should say: ")
                     if style == "chat":
                         extra = [ln for ln in tail[2:] if ln.startswith(optional)]
@@ -412,7 +413,8 @@ async def test_prompt_ends_with_state_block_and_answer_prefix(style):
                         assert prompt.endswith(ASSISTANT + question)
                     else:
                         # after the state block (its optional lines: today's accusations,
-                        # whom a town voter may suspect, the detective's finding) comes the
+                        # whom a town voter may suspect, whom a detective has not checked,
+                        # the detective's finding) comes the
                         # question
                         assert all(ln.startswith(optional)
                                    for ln in tail[2:-1]) and tail[-1] == "", tail

@@ -159,6 +159,29 @@ def test_a_town_vote_lists_the_players_not_shown_to_be_town() -> None:
     assert "suspects" not in BOOK.state.render(**state_facts(fresh, 3))
 
 
+def test_a_detective_check_lists_the_players_it_has_not_checked() -> None:
+    """At night the detective's check lists the living others it has not checked and
+    leaves out whom it checked (read last, those names drew its checks again); its other
+    decisions still see its checks, and a first check has neither line."""
+    s = _day("Alice", Role.DETECTIVE)
+    s.add(InvestigationResult, phase=Phase.NIGHT, visible_to=("Alice",), detective="Alice",
+          target="Dave", result="town")
+    obs = s.request("Alice", Role.DETECTIVE, DecisionKind.INVESTIGATE, ()).observation
+    facts = state_facts(obs, 3, kind="investigate")
+    assert sorted(facts["unchecked"]) == ["Bob", "Carol", "Eve"]
+    state = BOOK.state.render(**facts)
+    assert re.search(r"\nAlice has not checked: (Bob|Carol|Eve), (Bob|Carol|Eve), "
+                     r"(Bob|Carol|Eve)\.$", state), state
+    assert "checked: Dave" not in state and "Dave is town" not in state
+    for kind in ("vote", "mentions", "address"):
+        facts = state_facts(obs, 3, kind=kind)
+        assert facts["unchecked"] == []
+        assert "Alice checked: Dave is town." in BOOK.state.render(**facts)
+    first = _day("Alice", Role.DETECTIVE).request("Alice", Role.DETECTIVE,
+                                                  DecisionKind.INVESTIGATE, ()).observation
+    assert "checked" not in BOOK.state.render(**state_facts(first, 3, kind="investigate"))
+
+
 def test_name_lists_are_shuffled_by_the_call_seed_only() -> None:
     """Same seed, same order (so games replay); over seeds every seat comes first."""
     s = _day()
@@ -174,7 +197,8 @@ def test_name_lists_are_shuffled_by_the_call_seed_only() -> None:
 class ScoringBackend(ScriptedBackend):
     """Scores options like the llama.cpp backends: a log-probability per option, from a
     table keyed by the prompt: content-free (no game log between header and state), a
-    vote's baseline (the neutral question "NAME mentions") or the real question."""
+    vote's or a check's baseline (the neutral question "NAME mentions") or the real
+    question."""
 
     scores_options = True
 
@@ -194,8 +218,9 @@ class ScoringBackend(ScriptedBackend):
 
 def test_name_choices_are_calibrated_against_a_baseline_prompt() -> None:
     """A name the model favours without the question's meaning as much as with it is no
-    longer favoured. Votes: against the same game prompt asking whom the seat "mentions",
-    asked with every vote; other name choices (whom to talk about, night actions): against
+    longer favoured. Votes and the detective's checks: against the same game prompt asking
+    whom the seat "mentions", asked with each; other name choices (whom to talk about, the
+    other night actions): against
     the seat's content-free prompts, scored once at its first request, all in one name order
     so that each after the first costs only its question."""
     s = _day()
@@ -228,6 +253,20 @@ def test_name_choices_are_calibrated_against_a_baseline_prompt() -> None:
     assert content_free[0].rsplit("\n", 1)[0] == content_free[1].rsplit("\n", 1)[0]
     assert content_free[0] != content_free[1]
     backend.scores_options = False  # a backend without option scores is not calibrated
+    backend.scores_options = False  # a backend without option scores is not calibrated
     plain = LLMPlayer(backend, seed=5, seat=0, style="completion", book=BOOK)
     got = _act(plain, s.request("Alice", Role.VILLAGER, DecisionKind.VOTE, others))
     assert plain.calibration == {} and got.choice == "Bob"
+
+    detective = _day("Alice", Role.DETECTIVE)
+    backend = ScoringBackend(content_free={}, real={"Bob": 0.0, "Carol": -1.0},
+                             baseline={"Bob": 0.0, "Carol": -3.0})
+    player = LLMPlayer(backend, seed=5, seat=0, style="completion", book=BOOK)
+    checks = [_act(player, detective.request("Alice", Role.DETECTIVE, DecisionKind.INVESTIGATE,
+                                              others, phase=Phase.NIGHT, index=i)).choice
+              for i in range(20)]
+    assert checks.count("Carol") > 15, checks  # calibrated: Bob 0, Carol +2
+    assert set(player.calibration or {}) == {"address"}
+    real = [p for p in backend.prompts if p.endswith("[secret] Alice investigates:")]
+    baseline = [p for p in backend.prompts if p.endswith("Alice mentions")]
+    assert len(real) == len(baseline) == 20
