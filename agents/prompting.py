@@ -19,7 +19,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from mafia.decisions import ABSTAIN, DayAction, Option
-from mafia.claims import detect_claims
+from mafia.claims import detect_claims, detect_findings
 from mafia.enums import Channel, Phase, Role
 from mafia.events import BaseEvent, Message, VoteCast
 from mafia.observation import Observation
@@ -238,13 +238,35 @@ def _suspects(obs: Observation, shuffled: Sequence[str], checked: dict[str, str]
               vouched: dict[str, list[str]]) -> list[str]:
     """A town seat's vote: the living others not shown to be town (by its own checks, or by
     having voted for a revealed mafia), when something did show that; else none. Naming the
-    town players instead made Gemma vote for them more: it copies the names it reads last."""
+    town players instead made Gemma vote for them more: it copies the names it reads last.
+    A player another seat claimed in public today to have checked and found mafia ("I
+    checked Carol: mafia") is the suspect instead, for seats other than the detective (who
+    knows such a claim by anyone else is a lie)."""
     if obs.role is Role.MAFIA:
         return []
     town = {p for voters in vouched.values() for p in voters}
     town |= {p for p, what in checked.items() if what == "town"}
+    if obs.role is not Role.DETECTIVE:
+        claimed = set(claimed_mafia(obs)) - town
+        if claimed:
+            return [p for p in shuffled if p in claimed]
     rest = [p for p in shuffled if p != obs.player and p not in town]
     return rest if rest and len(rest) < len(obs.alive) - 1 else []
+
+
+def claimed_mafia(obs: Observation) -> list[str]:
+    """Living others that a seat claimed in public today to have checked and found mafia, as
+    the claim detector reads a finding. Mafia may fake such a claim; the model seats of this
+    project are not prompted to."""
+    out: list[str] = []
+    for e in obs.events:
+        if (isinstance(e, Message) and e.channel is Channel.PUBLIC and e.day == obs.day
+                and e.phase is Phase.DAY and e.sender != obs.player):
+            for claim in detect_findings(e.text, e.sender, obs.seats):
+                if (claim.value == "mafia" and claim.subject in obs.alive
+                        and claim.subject != obs.player and claim.subject not in out):
+                    out.append(claim.subject)
+    return out
 
 
 def voted_out_mafia(obs: Observation) -> dict[str, list[str]]:

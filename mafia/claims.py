@@ -11,8 +11,8 @@ one. Patterns (case-insensitive, NAME a seat name, ROLE a role word):
   "NAME is suspicious", "I suspect NAME", "vote (for|out) NAME", "NAME is sus".
 - clearing, about NAME: "NAME is town", "NAME is (a|the) villager|doctor|detective",
   "NAME is innocent", "NAME is not mafia", "I trust NAME".
-- a finding: "I investigated NAME" / "I checked NAME" followed in the same message by
-  mafia or town (e.g. "I checked Carol: mafia").
+- a finding: "I investigated NAME" / "I checked NAME" followed in the same sentence by
+  mafia or town (e.g. "I checked Carol: mafia"); `detect_findings` returns these alone.
 
 What it misses: irony, questions ("is Carol mafia?" is skipped), hedges that do not use these
 words ("Carol seems off"), pronouns ("she is mafia"), misspelt names, and claims spread over
@@ -72,9 +72,15 @@ def _about(name: str) -> tuple[tuple[re.Pattern[str], str | None], ...]:
         (re.compile(rf"\b(?:i suspect|vote for|vote out|voting for|eliminate)\s+{n}\b", re.I),
          "mafia"),
         (re.compile(rf"\bi trust\s+{n}\b", re.I), "town"),
-        (re.compile(rf"\b(?:investigated|checked)\s+{n}\b[^.!?]*?\b(mafia|town|innocent)\b",
-                    re.I), None),
+        _finding(name),
     )
+
+
+@lru_cache(maxsize=64)
+def _finding(name: str) -> tuple[re.Pattern[str], str | None]:
+    n = re.escape(name)
+    return (re.compile(rf"\b(?:investigated|checked)\s+{n}\b[^.!?]*?\b(mafia|town|innocent)\b",
+                       re.I), None)
 
 
 def detect_claims(text: str, speaker: str, seats: Sequence[str]) -> list[Claim]:
@@ -100,4 +106,19 @@ def detect_claims(text: str, speaker: str, seats: Sequence[str]) -> list[Claim]:
                     kind = "accuse" if value == "mafia" else "clear"
                     out.append(Claim(kind, speaker, name, value))
                     break
+    return out
+
+
+def detect_findings(text: str, speaker: str, seats: Sequence[str]) -> list[Claim]:
+    """The claims of one message that report a check ("I checked Carol: mafia"): the
+    finding pattern alone, so a reader can tell a claimed check from other accusations."""
+    out: list[Claim] = []
+    for sentence in re.split(r"(?<=[.!;])\s+", text):
+        if sentence.rstrip().endswith("?"):
+            continue
+        for name in seats:
+            hit = _finding(name)[0].search(sentence)
+            if name != speaker and hit and not any(c.subject == name for c in out):
+                value = ROLE_WORDS[hit.group(1).lower()]
+                out.append(Claim("accuse" if value == "mafia" else "clear", speaker, name, value))
     return out

@@ -19,7 +19,7 @@ from mafia.events import InvestigationResult, Message, PhaseStarted, PlayerDied,
 from agents.backends.base import Choice
 from agents.backends.fake import ScriptedBackend
 from agents.llm_player import REPEAT_RETRIES, LLMPlayer, normalise
-from agents.prompting import PromptBook, state_facts, voted_out_mafia
+from agents.prompting import PromptBook, claimed_mafia, state_facts, voted_out_mafia
 
 BOOK = PromptBook()
 
@@ -118,7 +118,7 @@ def test_state_block_spells_out_what_the_seat_knows() -> None:
     assert facts["found"] == ["Carol"] and facts["accused"] == [("Bob", "Eve")]
     assert facts["targets"] == []
     state = BOOK.state.render(**facts)
-    assert 'Alice should say: "Carol is mafia." and vote for Carol.' in state
+    assert 'Alice should say: "I checked Carol: mafia." and vote for Carol.' in state
     assert "Today: Bob accused Eve." in state
     mafia = Script()
     mafia.start("Bob", Role.MAFIA, ("Eve",))
@@ -157,6 +157,30 @@ def test_a_town_vote_lists_the_players_not_shown_to_be_town() -> None:
     fresh = _day().request("Alice", Role.VILLAGER, DecisionKind.VOTE, ()).observation
     assert state_facts(fresh, 3)["suspects"] == []
     assert "suspects" not in BOOK.state.render(**state_facts(fresh, 3))
+
+
+def test_a_claimed_check_makes_its_player_the_suspect_of_town_votes() -> None:
+    """Carol says in public today that she checked Dave and found mafia: a villager's vote
+    names Dave as its suspect, whatever else it knows; the detective's own vote, the mafia's
+    and yesterday's claims do not; a claimed town result is not a suspect."""
+    s = _day()
+    s.add(Message, channel=Channel.PUBLIC, sender="Carol", text="I checked Dave: mafia. Vote!")
+    s.add(Message, channel=Channel.PUBLIC, sender="Bob", text="I checked Eve: town.")
+    obs = s.request("Alice", Role.VILLAGER, DecisionKind.VOTE, ()).observation
+    assert claimed_mafia(obs) == ["Dave"]
+    facts = state_facts(obs, 3)
+    assert facts["suspects"] == ["Dave"]
+    assert "\nAlice suspects: Dave.\n" in BOOK.state.render(**facts) + "\n"
+    assert state_facts(obs, 3, kind="mentions")["suspects"] == []  # not in the baseline
+    assert state_facts(dataclasses.replace(obs, role=Role.DETECTIVE), 3)["suspects"] == []
+    as_mafia = dataclasses.replace(obs, role=Role.MAFIA, teammates=("Eve",))
+    assert state_facts(as_mafia, 3)["suspects"] == []
+    later = _day()
+    later.add(Message, channel=Channel.PUBLIC, sender="Carol", text="I checked Dave: mafia.")
+    later.add(PhaseStarted, day=2)
+    tomorrow = dataclasses.replace(later.request("Alice", Role.VILLAGER, DecisionKind.VOTE,
+                                                 ()).observation, day=2)
+    assert claimed_mafia(tomorrow) == [] and state_facts(tomorrow, 3)["suspects"] == []
 
 
 def test_a_detective_check_lists_the_players_it_has_not_checked() -> None:

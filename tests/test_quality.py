@@ -13,7 +13,7 @@ import pytest
 from rich.console import Console
 from transcripts import HandTranscript
 
-from mafia.claims import Claim, detect_claims
+from mafia.claims import Claim, detect_claims, detect_findings
 from mafia.config import make_rules
 from mafia.engine import Engine
 from mafia.events import (
@@ -107,6 +107,13 @@ def test_the_claim_detector_reads_the_hand_built_lines() -> None:
     assert detect_claims("I trust Bob.", "Eve", seats) == [Claim("clear", "Eve", "Bob", "town")]
     assert detect_claims("Carol is the detective.", "Alice", seats) == [
         Claim("clear", "Alice", "Carol", "detective")]
+    # a claimed check, told apart from other accusations
+    assert detect_findings("I checked Alice: mafia. Bob is mafia.", "Carol", seats) == [
+        Claim("accuse", "Carol", "Alice", "mafia")]
+    assert detect_findings("I investigated Dave, he is innocent", "Carol", seats) == [
+        Claim("clear", "Carol", "Dave", "town")]
+    assert detect_findings("Did you check Bob: mafia?", "Carol", seats) == []
+    assert detect_findings("Bob is lying.", "Carol", seats) == []
 
 
 def test_votes_that_follow_a_public_accusation(tmp_path: Path) -> None:
