@@ -72,23 +72,26 @@ def _about(name: str) -> tuple[tuple[re.Pattern[str], str | None], ...]:
         (re.compile(rf"\b(?:i suspect|vote for|vote out|voting for|eliminate)\s+{n}\b", re.I),
          "mafia"),
         (re.compile(rf"\bi trust\s+{n}\b", re.I), "town"),
-        _finding(name),
+        (_finding(name), None),
     )
 
 
 @lru_cache(maxsize=64)
-def _finding(name: str) -> tuple[re.Pattern[str], str | None]:
+def _finding(name: str) -> re.Pattern[str]:
     n = re.escape(name)
-    return (re.compile(rf"\b(?:investigated|checked)\s+{n}\b[^.!?]*?\b(mafia|town|innocent)\b",
-                       re.I), None)
+    return re.compile(rf"\b(?:investigated|checked)\s+{n}\b[^.!?]*?\b(mafia|town|innocent)\b",
+                      re.I)
+
+
+def _statements(text: str) -> list[str]:
+    """The sentences of a message that can claim something (questions are skipped)."""
+    return [s for s in re.split(r"(?<=[.!;])\s+", text) if not s.rstrip().endswith("?")]
 
 
 def detect_claims(text: str, speaker: str, seats: Sequence[str]) -> list[Claim]:
     """Every claim in one message, at most one per subject (the first that matches)."""
     out: list[Claim] = []
-    for sentence in re.split(r"(?<=[.!;])\s+", text):
-        if sentence.rstrip().endswith("?"):
-            continue
+    for sentence in _statements(text):
         m = _SELF.search(sentence)
         if m and not any(c.subject == speaker for c in out):
             value = ROLE_WORDS[m.group(2).lower()]
@@ -113,11 +116,9 @@ def detect_findings(text: str, speaker: str, seats: Sequence[str]) -> list[Claim
     """The claims of one message that report a check ("I checked Carol: mafia"): the
     finding pattern alone, so a reader can tell a claimed check from other accusations."""
     out: list[Claim] = []
-    for sentence in re.split(r"(?<=[.!;])\s+", text):
-        if sentence.rstrip().endswith("?"):
-            continue
+    for sentence in _statements(text):
         for name in seats:
-            hit = _finding(name)[0].search(sentence)
+            hit = _finding(name).search(sentence)
             if name != speaker and hit and not any(c.subject == name for c in out):
                 value = ROLE_WORDS[hit.group(1).lower()]
                 out.append(Claim("accuse" if value == "mafia" else "clear", speaker, name, value))
