@@ -221,15 +221,16 @@ def state_facts(obs: Observation, order_seed: int = 0, kind: str = "vote") -> di
                     accused.append((e.sender, claim.subject))
     found = [p for p, what in checked.items() if p in alive and what == "mafia"]
     vouched = voted_out_mafia(obs) if kind == "vote" else {}
+    suspects = _suspects(obs, shuffled, checked, vouched) if kind == "vote" and not found else []
+    if suspects:  # the accusers' names, read right before the suspects, drew the vote
+        accused = []
     return dict(
         kind=kind, phase=obs.phase.value, day=obs.day, alive=shuffled, me=obs.player,
         role=obs.role.value, teammates=obs.teammates, revealed=obs.revealed(),
         targets=[p for p in shuffled if p != obs.player and p not in obs.teammates]
         if obs.role is Role.MAFIA else [],
         checked=checked,
-        found=found, accused=accused[-4:], vouched=vouched,
-        suspects=_suspects(obs, shuffled, checked, vouched) if kind == "vote" and not found
-        else [],
+        found=found, accused=accused[-4:], vouched=vouched, suspects=suspects,
         unchecked=[p for p in shuffled if p != obs.player and p not in checked]
         if kind == "investigate" and checked else [])
 

@@ -161,8 +161,9 @@ def test_a_town_vote_lists_the_players_not_shown_to_be_town() -> None:
 
 def test_a_claimed_check_makes_its_player_the_suspect_of_town_votes() -> None:
     """Carol says in public today that she checked Dave and found mafia: a villager's vote
-    names Dave as its suspect, whatever else it knows; the detective's own vote, the mafia's
-    and yesterday's claims do not; a claimed town result is not a suspect."""
+    names Dave as its suspect, whatever else it knows, and leaves out today's accusations
+    (Carol's name read before the suspect drew votes onto her); the detective's own vote, the
+    mafia's and yesterday's claims do not; a claimed town result is not a suspect."""
     s = _day()
     s.add(Message, channel=Channel.PUBLIC, sender="Carol", text="I checked Dave: mafia. Vote!")
     s.add(Message, channel=Channel.PUBLIC, sender="Bob", text="I checked Eve: town.")
@@ -170,8 +171,12 @@ def test_a_claimed_check_makes_its_player_the_suspect_of_town_votes() -> None:
     assert claimed_mafia(obs) == ["Dave"]
     facts = state_facts(obs, 3)
     assert facts["suspects"] == ["Dave"]
-    assert "\nAlice suspects: Dave.\n" in BOOK.state.render(**facts) + "\n"
+    state = BOOK.state.render(**facts)
+    assert "\nAlice suspects: Dave.\n" in state + "\n"
+    # the claim is also an accusation, but a vote with a suspects line leaves those out
+    assert facts["accused"] == [] and "Today:" not in state and "accused" not in state
     assert state_facts(obs, 3, kind="mentions")["suspects"] == []  # not in the baseline
+    assert state_facts(obs, 3, kind="mentions")["accused"] == []  # votes only
     assert state_facts(dataclasses.replace(obs, role=Role.DETECTIVE), 3)["suspects"] == []
     as_mafia = dataclasses.replace(obs, role=Role.MAFIA, teammates=("Eve",))
     assert state_facts(as_mafia, 3)["suspects"] == []
