@@ -203,8 +203,9 @@ class SeatPrompt:
 
 def state_facts(obs: Observation, order_seed: int = 0, kind: str = "vote") -> dict[str, Any]:
     """What the state block says: the seat's knowledge and what follows from it. Only facts
-    the seat has (its role, teammates, findings, revealed deaths, today's public accusations
-    as the claim detector reads them); it never ranks or removes options.
+    the seat has (its role, teammates, findings, revealed deaths; for a town vote without a
+    list of suspects, today's public accusations as the claim detector reads them); it never
+    ranks or removes options.
 
     The names of living players are listed in an order shuffled per call (by `order_seed`,
     the call's own seed): Gemma picks the first name of a list far more often than any
@@ -222,8 +223,8 @@ def state_facts(obs: Observation, order_seed: int = 0, kind: str = "vote") -> di
     found = [p for p, what in checked.items() if p in alive and what == "mafia"]
     vouched = voted_out_mafia(obs) if kind == "vote" else {}
     suspects = _suspects(obs, shuffled, checked, vouched) if kind == "vote" and not found else []
-    if suspects:  # the accusers' names, read right before the suspects, drew the vote
-        accused = []
+    if suspects or obs.role is Role.MAFIA:
+        accused = []  # the accusers' names, read after the list of whom to vote, drew votes
     return dict(
         kind=kind, phase=obs.phase.value, day=obs.day, alive=shuffled, me=obs.player,
         role=obs.role.value, teammates=obs.teammates, revealed=obs.revealed(),

@@ -108,7 +108,8 @@ def test_vote_prefix_names_the_team_the_voter_hunts() -> None:
 
 def test_state_block_spells_out_what_the_seat_knows() -> None:
     """The detective is told to name a found living mafia; the mafia see the town players
-    (never their partner) in that list; public accusations of today are listed."""
+    (never their partner) in that list; public accusations of today are listed, for town
+    votes only."""
     s = _day("Alice", Role.DETECTIVE)
     s.add(InvestigationResult, phase=Phase.NIGHT, visible_to=("Alice",), detective="Alice",
           target="Carol", result="mafia")
@@ -128,6 +129,11 @@ def test_state_block_spells_out_what_the_seat_knows() -> None:
         assert sorted(targets) == ["Alice", "Carol", "Dave"]
     line = BOOK.state.render(**state_facts(obs, 0))
     assert "Eve" not in line.split("votes for a town player")[1]
+    # a mafia vote leaves today's accusations out (the accuser listed was often the partner)
+    mafia.add(Message, channel=Channel.PUBLIC, sender="Eve", text="I suspect Carol.")
+    obs = mafia.request("Bob", Role.MAFIA, DecisionKind.VOTE, (), mates=("Eve",)).observation
+    assert state_facts(obs, 0)["accused"] == []
+    assert "Today:" not in BOOK.state.render(**state_facts(obs, 0))
 
 
 def test_a_town_vote_lists_the_players_not_shown_to_be_town() -> None:
