@@ -76,6 +76,9 @@ class LLMPlayer:
         # The latest choice's labels, the scores it was drawn from and the temperature
         # (read by probes: the probability the model put on each option).
         self.last_choice: tuple[Sequence[str], Sequence[float], float] | None = None
+        # The name order of the latest choice's state block: the address and the message
+        # after a discussion move reuse it, so the cached prompt prefix runs to the question.
+        self.move_order = 0
         # Leave room for the answer; the prompt is shortened deliberately beyond this.
         budget = max(256, backend.n_ctx - max_tokens - 16)
         self.prompt = SeatPrompt(book or PromptBook(), style=style,
@@ -105,12 +108,14 @@ class LLMPlayer:
         elif request.kind is DecisionKind.LAST_WORDS:
             text = await self._speak(request, request.kind.value, None, calls)
         elif isinstance(choice, DayAction) and choice.action == "say":
-            about = await self._address(request, calls)
+            about = await self._address(request, calls, self.move_order)
             checked = about in request.observation.investigations()
             opening = self.prompt.book.about.render(name=about, checked=checked).strip()
-            text = await self._speak(request, "speak", None, calls, opening=opening)
+            text = await self._speak(request, "speak", None, calls, opening=opening,
+                                     order_seed=self.move_order)
         elif isinstance(choice, DayAction) and choice.action == "dm":
-            text = await self._speak(request, "speak", choice.to, calls)
+            text = await self._speak(request, "speak", choice.to, calls,
+                                     order_seed=self.move_order)
         return Answer(choice, text, tuple(calls))
 
     def _log_call(self, calls: list[CallInfo], purpose: str, result: Any, prompt: str) -> None:
@@ -121,6 +126,7 @@ class LLMPlayer:
     async def _choose(self, request: Request, calls: list[CallInfo]) -> Option | None:
         labels = [option_label(o) for o in request.options]
         seed = self._next_seed()
+        self.move_order = seed
         prompt = self.prompt.build(request.observation, request.kind.value, options=labels,
                                    order_seed=seed)
         temperature = MOVE_TEMPERATURE if request.kind in MOVES else CHOICE_TEMPERATURE
@@ -192,16 +198,17 @@ class LLMPlayer:
         self.last_choice = (labels, scores, temperature)
         return draw(scores, temperature, seed)
 
-    async def _address(self, request: Request, calls: list[CallInfo]) -> str:
+    async def _address(self, request: Request, calls: list[CallInfo], order: int) -> str:
         """Whom a public message is about: the model picks among the other living players,
-        and the message opens with that name (so it addresses someone)."""
+        and the message opens with that name (so it addresses someone). `order`: the move's
+        name order, so the state block is the move prompt's and only the question is new."""
         obs = request.observation
         names = [p for p in obs.alive if p != request.player]
         if not names:
             return ""
         labels = [f" {n}" for n in names]
         seed = self._next_seed()
-        prompt = self.prompt.build(obs, "address", options=labels, order_seed=seed)
+        prompt = self.prompt.build(obs, "address", options=labels, order_seed=order)
         result = await self.backend.choose(prompt, labels, seed=seed,
                                            temperature=CHOICE_TEMPERATURE)
         self._log_call(calls, "choice", result, prompt)
@@ -211,8 +218,9 @@ class LLMPlayer:
         return names[index]
 
     async def _speak(self, request: Request, kind: str, to: str | None,
-                     calls: list[CallInfo], opening: str = "") -> str:
-        prompt = self.prompt.build(request.observation, kind, say_to=to, opening=opening)
+                     calls: list[CallInfo], opening: str = "", order_seed: int = 0) -> str:
+        prompt = self.prompt.build(request.observation, kind, say_to=to, opening=opening,
+                                   order_seed=order_seed)
         heard = _heard(request.observation.events)
         for _ in range(1 + REPEAT_RETRIES):
             out = await self.backend.complete(prompt, seed=self._next_seed(),

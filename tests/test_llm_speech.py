@@ -52,6 +52,21 @@ def test_a_public_message_opens_with_the_name_the_model_picked() -> None:
     assert backend.prompts[2].endswith("Alice: Dave is")
 
 
+def test_the_address_and_the_message_reuse_the_moves_state_block() -> None:
+    """After a discussion move, the address and the message list names in the move's order,
+    so their prompts equal the move's up to its options (the cached prefix runs that far)."""
+    for seed in range(8):
+        s = _day()
+        backend = ScriptedBackend(texts=[" lying."], choices=["speak", "Dave"])
+        player = LLMPlayer(backend, seed=seed, seat=2, style="completion", book=BOOK)
+        _act(player, s.request("Alice", Role.VILLAGER, DecisionKind.DAY_ACTION,
+                               day_options("Alice")))
+        move, address, message = backend.prompts
+        end = move.index("\nAlice is villager.\n") + len("\nAlice is villager.\n")
+        block = move[:end]  # the header, the log and the state block (then the options)
+        assert "\nNow: " in block and address.startswith(block) and message.startswith(block)
+
+
 def test_a_detective_speaking_about_a_player_it_checked_reports_the_check() -> None:
     """The opening follows whom the model picked: "I checked Dave:" for a player the
     detective checked (whatever it found), "NAME is" for anyone else."""
