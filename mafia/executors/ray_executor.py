@@ -41,6 +41,7 @@ IN_FLIGHT = 2  # tasks queued per actor, so the next game is there when one ends
 MAX_ATTEMPTS = 3  # a game whose worker died this often is given up (it may be what kills it)
 MAX_CHUNK = 50  # baseline games per task: one Ray call each would cost more than the game
 CONNECT_TIMEOUT_S = 10.0
+LOST_WAIT_S = 10.0  # how long a dead worker's finished results may take to show
 
 
 def require_ray() -> None:
@@ -307,26 +308,51 @@ class RaySweep:
     def _lost(self, ray: Any, slot: Slot) -> None:
         """A dead worker: its games in flight go back to the queue, a fresh actor starts.
 
-        An actor runs its tasks in the order sent, so the oldest was the one playing: that
-        was an attempt of its games; the tasks queued behind it never started."""
+        An actor runs its tasks in the order sent, so the oldest unfinished one was the one
+        playing: that was an attempt of its games; the tasks queued behind it never started.
+        Tasks it finished stay with the loop: a finished game's result can become visible
+        after the error of the task that killed the worker (it is larger, and fetched)."""
         self._losses += 1
         if self._losses > self._max_losses:
             raise MafiaError(f"Ray workers keep dying ({self._losses} lost without a game "
                              "finishing); see the Ray logs (/tmp/ray/session_latest/logs on "
                              "each node)")
-        for ref in slot.tasks:
+        finished = self._finished(ray, list(slot.tasks))
+        unfinished = [(ref, task) for ref, task in slot.tasks.items() if ref not in finished]
+        for ref, _ in unfinished:
             self._owner.pop(ref, None)
-        if slot.tasks:
-            playing, *waiting = slot.tasks.values()
-            self._queue.extendleft(reversed(waiting))
+            del slot.tasks[ref]
+        if unfinished:
+            (_, playing), *waiting = unfinished
+            self._queue.extendleft(reversed([task for _, task in waiting]))
             self._retry(playing)
-        slot.tasks.clear()
         self.slots.remove(slot)
         try:
             ray.kill(slot.actor, no_restart=True)
         except Exception:  # gone already, with its node: nothing left to stop
             pass
         self._start()
+
+    @staticmethod
+    def _finished(ray: Any, refs: list[Any]) -> set[Any]:
+        """Those of a dead worker's task results that hold a game's outcome (played, or
+        raised by the game itself), not the worker's death."""
+        if not refs:
+            return set()
+        from ray.exceptions import GetTimeoutError, RayTaskError
+
+        dead = _dead_errors()
+        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=LOST_WAIT_S, fetch_local=False)
+        out = set()
+        for ref in ready:
+            try:
+                ray.get(ref, timeout=LOST_WAIT_S)
+            except (*dead, GetTimeoutError):
+                continue
+            except RayTaskError:  # the game's own error: the loop reports it
+                pass
+            out.add(ref)
+        return out
 
     def _write(self, plan: SweepPlan,
                played: list[tuple[int, GameOutcome, bytes]]) -> list[GameOutcome]:
