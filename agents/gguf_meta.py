@@ -24,7 +24,7 @@ _SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<
 _MAX_STRING = 1 << 26  # 64 MiB: far above any real chat template
 _MAX_ARRAY = 1 << 28  # far above any real vocabulary
 _WANTED = ("general.name", "general.architecture", "general.file_type",
-           "tokenizer.chat_template")
+           "tokenizer.chat_template", "general.type", "adapter.type")
 
 
 class GGUFError(ValueError):
@@ -37,6 +37,7 @@ class GGUFInfo:
     architecture: str | None
     quantization: str | None
     chat_template: str | None
+    general_type: str | None = None  # "adapter" for a LoRA adapter, else usually None/"model"
 
 
 def _read(f: BinaryIO, fmt: str) -> object:
@@ -110,6 +111,7 @@ def read_gguf_info(path: str | Path) -> GGUFInfo:
         architecture=_opt_str(found.get("general.architecture")),
         quantization=quantization,
         chat_template=_opt_str(found.get("tokenizer.chat_template")),
+        general_type=_opt_str(found.get("general.type")),
     )
 
 

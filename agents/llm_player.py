@@ -21,6 +21,7 @@ from mafia.errors import MafiaError
 from mafia.events import LastWords, Message
 
 from agents.backends.base import Backend
+from agents.plain_prompt import PlainBook
 from agents.prompting import PromptBook, SeatPrompt, option_label
 from agents.registry import ResolvedModel, resolve
 from agents.specs import BASELINES, ModelOptions
@@ -86,7 +87,8 @@ class LLMPlayer:
                                  count_tokens=backend.count_tokens, budget_tokens=budget)
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "llm", "spec": self.spec, "prompt_style": self.style,
+        return {"kind": "llm", "spec": self.spec, "profile": "assisted",
+                "prompt_hash": self.prompt.book.hash, "prompt_style": self.style,
                 **self.backend.describe()}
 
     def _next_seed(self) -> int:
@@ -291,6 +293,7 @@ class LLMPlayerFactory:
     def __init__(self, seat_specs: Sequence[str], options: ModelOptions) -> None:
         self.options = options
         self.book = PromptBook()
+        self.plain_book: PlainBook | None = None
         self.seat_specs = list(seat_specs)
         self.models: dict[str, ResolvedModel | None] = {}
         for spec in dict.fromkeys(s for s in seat_specs if s not in BASELINES):
@@ -309,8 +312,23 @@ class LLMPlayerFactory:
         except MafiaError:
             return None
 
-    def __call__(self, spec: str, seat: int, seed: int) -> LLMPlayer:
+    def profile(self, spec: str) -> str:
+        """The prompt profile of a spec's seats ("auto": plain with a trained adapter)."""
+        if self.options.profile != "auto":
+            return self.options.profile
+        model = self.models.get(spec)
+        return "plain" if model is not None and model.adapter is not None else "assisted"
+
+    def __call__(self, spec: str, seat: int, seed: int) -> Any:
         backend = self._backend(spec, seat)
+        if self.profile(spec) == "plain":
+            from agents.plain_player import PlainPlayer
+
+            if self.plain_book is None:
+                self.plain_book = PlainBook()
+            return PlainPlayer(backend, seed=seed, seat=seat, max_tokens=self.options.max_tokens,
+                               log_prompts=self.options.log_prompts, book=self.plain_book,
+                               spec=spec)
         style = prompt_style(self.options.prompt_style, backend.chat_template)
         return LLMPlayer(backend, seed=seed, seat=seat, style=style,
                          max_tokens=self.options.max_tokens,

@@ -8,6 +8,7 @@ Layout, so llama.cpp can reuse the cached prefix of a seat's previous call:
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ class PromptBook:
     def __init__(self, directory: str | Path | None = None) -> None:
         """`directory`: another copy of prompts/ (e.g. a variant to compare with a probe)."""
         root = str(directory) if directory is not None else str(files("prompts"))
+        self.hash = templates_hash(Path(root), "*.j2")
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(root),
                                  autoescape=False, keep_trailing_newline=False,
                                  undefined=jinja2.StrictUndefined)
@@ -56,6 +58,15 @@ class PromptBook:
         self.example = env.get_template("example.j2").render().strip()
         self.opening = env.get_template("opening.j2").render().strip()
         self.about = env.get_template("about.j2")
+
+
+def templates_hash(root: Path, pattern: str) -> str:
+    """A short sha256 over the names and text of a profile's templates (recorded in the
+    transcript header, so a result says which prompts produced it)."""
+    digest = hashlib.sha256()
+    for path in sorted(root.glob(pattern)):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 @dataclass

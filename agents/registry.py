@@ -39,11 +39,18 @@ class ResolvedModel:
     quantization: str | None
     chat_template: str | None
     size_bytes: int
+    # A LoRA adapter (llama.cpp GGUF) applied on top of the base file at play time.
+    adapter: Path | None = None
+    adapter_sha256: str | None = None
+    architecture: str | None = None
 
     def describe(self) -> dict[str, object]:
-        return {"model": self.alias, "path": str(self.path), "sha256": self.sha256,
-                "quantization": self.quantization,
-                "chat_template": self.chat_template is not None}
+        out: dict[str, object] = {"model": self.alias, "path": str(self.path),
+                                  "sha256": self.sha256, "quantization": self.quantization,
+                                  "chat_template": self.chat_template is not None}
+        if self.adapter is not None:
+            out.update(adapter=str(self.adapter), adapter_sha256=self.adapter_sha256)
+        return out
 
 
 def _package_dir(package: str) -> Path | None:
@@ -108,14 +115,54 @@ def _cached_sha256(path: Path) -> str:
     return str(cache[key])
 
 
+# Bundled adapters: alias -> (base alias, file in agents/adapters/). A trained adapter plays
+# with the plain prompt profile it was trained on.
+ADAPTERS_DIR = Path(__file__).parent / "adapters"
+BUNDLED_ADAPTERS: dict[str, tuple[str, str]] = {
+    "gemma3-270m-mafia": ("gemma3-270m", "gemma3-270m-mafia.gguf"),
+}
+
+
 def _known() -> str:
-    return ", ".join(BUNDLED) + ", or a path to a .gguf file"
+    return ", ".join([*BUNDLED, *BUNDLED_ADAPTERS]) + ", or a path to a .gguf file (BASE+ADAPTER.gguf for a LoRA adapter)"
+
+
+def _with_adapter(spec: str, base_spec: str, adapter_spec: str) -> ResolvedModel:
+    """A base model with a LoRA adapter on top; refused if the adapter is not a llama.cpp
+    LoRA adapter or was made for another architecture."""
+    base = resolve(base_spec)
+    path = Path(adapter_spec).expanduser()
+    if not path.is_file():
+        raise MafiaError(f"adapter file not found: {path}")
+    try:
+        info = read_gguf_info(path)
+    except (OSError, GGUFError, ValueError, MemoryError, OverflowError) as exc:
+        raise MafiaError(f"adapter {path}: not a readable GGUF file ({exc})") from None
+    if info.general_type != "adapter":
+        raise MafiaError(f"adapter {path}: not a LoRA adapter (a GGUF of type "
+                         f"{info.general_type or 'model'}); give BASE+ADAPTER.gguf")
+    if info.architecture != base.architecture:
+        raise MafiaError(f"adapter {path} is for {info.architecture}, but {base_spec} is "
+                         f"{base.architecture}")
+    return ResolvedModel(alias=spec, path=base.path, sha256=base.sha256,
+                         quantization=base.quantization, chat_template=base.chat_template,
+                         size_bytes=base.size_bytes, adapter=path.resolve(),
+                         adapter_sha256=_cached_sha256(path), architecture=base.architecture)
 
 
 @functools.lru_cache(maxsize=64)
 def resolve(spec: str) -> ResolvedModel:
     """A bundled alias or a path to a .gguf file; one clear MafiaError otherwise.
     Remembered per process (sweeps resolve the same models for every game)."""
+    if spec in BUNDLED_ADAPTERS:
+        base_alias, name = BUNDLED_ADAPTERS[spec]
+        if not (ADAPTERS_DIR / name).is_file():
+            raise MafiaError(f"model {spec}: its adapter {ADAPTERS_DIR / name} is missing "
+                             "from this install")
+        return _with_adapter(spec, base_alias, str(ADAPTERS_DIR / name))
+    if "+" in spec and not Path(spec).expanduser().exists():
+        base_spec, _, adapter_spec = spec.partition("+")
+        return _with_adapter(spec, base_spec, adapter_spec)
     if spec in BUNDLED:
         bundled = BUNDLED[spec]
         try:
@@ -139,7 +186,7 @@ def resolve(spec: str) -> ResolvedModel:
         raise MafiaError(f"model {spec}: not a readable GGUF file ({exc})") from None
     return ResolvedModel(alias=alias, path=path.resolve(), sha256=_cached_sha256(path),
                          quantization=info.quantization, chat_template=info.chat_template,
-                         size_bytes=path.stat().st_size)
+                         size_bytes=path.stat().st_size, architecture=info.architecture)
 
 
 def print_models() -> None:

@@ -28,6 +28,10 @@ class ModelOptions:
     gpu_layers: int = 0
     endpoint: str | None = None
     prompt_style: str = "auto"  # "auto" | "chat" | "completion"
+    # What a model seat's prompt holds: "plain" (only what the seat knows), "assisted" (plus
+    # inferred suspects, suggested lines, calibration), or "auto": plain for a model with a
+    # trained adapter, assisted otherwise.
+    profile: str = "auto"
     log_prompts: bool = False
     max_tokens: int = 40
     # "batched": every seat of a model in one llama.cpp context, calls of one moment decoded

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from helpers import REPO, run_checked
 
-from mafia.claims import detect_claims
+from mafia.claims import detect_claims, detect_findings
 from mafia.config import SEAT_NAMES, make_rules
 from mafia.decisions import ABSTAIN, SAY, WAIT, DayAction, Request
 from mafia.engine import Engine, run_game
@@ -37,7 +37,7 @@ from mafia.stats import two_proportion_z
 from mafia.transcript import TranscriptWriter, comparable_lines
 
 from agents.heuristic import HeuristicPlayer
-from agents.heuristic.speech import LINES
+from agents.heuristic.speech import DMS, PHRASES, REASONS
 from agents.random_player import RandomPlayer
 
 # Rule variants for the invariant games: 5-9 players, the rules that change what a player
@@ -122,17 +122,66 @@ def test_same_seed_same_transcript_across_processes(tmp_path: Path) -> None:
     ("detective", "role", "detective"), ("doctor", "role", "doctor"),
     ("innocent", "role", "town"), ("mafia", "accuse", "mafia"), ("liar", "accuse", "mafia"),
     ("suspect", "accuse", "mafia"), ("town", "clear", "town"), ("trust", "clear", "town"),
+    ("found_mafia", "accuse", "mafia"), ("found_town", "clear", "town"),
 ])
-def test_information_lines_are_detected(key: str, kind: str, value: str) -> None:
-    text = LINES[key].format(name="Carol")
-    claims = detect_claims(text, "Alice", SEAT_NAMES[:7])
-    assert [(c.kind, c.value) for c in claims] == [(kind, value)], text
-    assert claims[0].subject == ("Alice" if kind == "role" else "Carol")
+def test_every_phrasing_of_an_information_line_is_detected_alike(key: str, kind: str,
+                                                                 value: str) -> None:
+    for phrase in PHRASES[key]:
+        text = phrase.format(name="Carol")
+        claims = detect_claims(text, "Alice", SEAT_NAMES[:7])
+        assert [(c.kind, c.value) for c in claims] == [(kind, value)], text
+        assert claims[0].subject == ("Alice" if kind == "role" else "Carol")
+        if key.startswith("found_"):  # a check reads as a check (the report's figure)
+            assert [c.value for c in detect_findings(text, "Alice", SEAT_NAMES[:7])] == [
+                value], text
 
 
-@pytest.mark.parametrize("key", ["lean", "quiet", "careful", "kill", "agree"])
+@pytest.mark.parametrize("key", ["lean", "quiet", "careful", "kill", "agree", "ask",
+                                 "agree_with", "doubt"])
 def test_other_lines_claim_nothing(key: str) -> None:
-    assert detect_claims(LINES[key].format(name="Carol"), "Alice", SEAT_NAMES[:7]) == []
+    for phrase in PHRASES[key]:
+        assert detect_claims(phrase.format(name="Carol"), "Alice", SEAT_NAMES[:7]) == [], phrase
+
+
+def test_reasons_and_dms_add_no_claim() -> None:
+    """A reason after an accusation changes nothing the detector reads: only the accusation."""
+    for kind, phrases in REASONS.items():
+        for phrase in phrases:
+            text = f"I suspect Carol because {phrase.format(name='Carol', other='Dave')}."
+            claims = detect_claims(text, "Alice", SEAT_NAMES[:7])
+            assert [(c.subject, c.kind) for c in claims] == [("Carol", "accuse")], text
+    for phrases in DMS.values():
+        for phrase in phrases:
+            assert detect_claims(phrase.format(name="Carol", other="Dave"), "Alice",
+                                 SEAT_NAMES[:7]) == [], phrase
+
+
+def test_kill_phrasings_name_the_target_for_teammates() -> None:
+    from agents.heuristic.table import _kill_pattern
+
+    for key in ("kill", "agree"):
+        for phrase in PHRASES[key]:
+            assert _kill_pattern("Carol").search(phrase.format(name="Carol")), phrase
+
+
+def test_heuristic_speech_varies_and_names_only_seats() -> None:
+    """Over 30 all-heuristic games: many distinct lines, and no name outside the table."""
+    from mafia.report.truth import absent_names
+
+    texts: list[str] = []
+    for seed in range(30):
+        rules = make_rules(players=7)
+        events: list[Any] = []
+        asyncio.run(Engine(rules, seed, [HeuristicPlayer(seed, s) for s in range(7)],
+                           sinks=[events.append]).run())
+        seats = SEAT_NAMES[:7]
+        for e in events:
+            text = getattr(e, "text", None)
+            if text:
+                assert not absent_names(text, seats), text
+                texts.append(text)
+    assert len(set(texts)) > 0.5 * len(texts), (len(set(texts)), len(texts))
+    assert any("because" in t for t in texts) and any(t.endswith("?") for t in texts)
 
 
 # ---- focused decisions ----------------------------------------------------------------------
@@ -186,7 +235,8 @@ def test_detective_claims_and_votes_the_mafia_it_found() -> None:
     alice = HeuristicPlayer(11, 0)
     said = answer(alice, s.request("Alice", Role.DETECTIVE, DecisionKind.DAY_ACTION,
                                    day_options("Alice")))
-    assert said.choice == SAY and said.text == "I am the detective. Carol is mafia."
+    assert said.choice == SAY and said.text.startswith(PHRASES["detective"])
+    assert "I checked Carol" in said.text or "I investigated Carol" in said.text
     claims = {(c.kind, c.subject, c.value) for c in detect_claims(said.text, "Alice", SEATS)}
     assert claims == {("role", "Alice", "detective"), ("accuse", "Carol", "mafia")}
     s.add(Message, channel=Channel.PUBLIC, sender="Alice", text=said.text)
@@ -196,6 +246,10 @@ def test_detective_claims_and_votes_the_mafia_it_found() -> None:
     vote = answer(alice, s.request("Alice", Role.DETECTIVE, DecisionKind.VOTE,
                                    tuple(p for p in SEATS if p != "Alice"), index=2))
     assert vote.choice == "Carol"
+
+
+def claims_of(text: str, speaker: str) -> set[tuple[str, str]]:
+    return {(c.kind, c.subject) for c in detect_claims(text, speaker, SEATS)}
 
 
 def _heard_alice_claim(me: str) -> Script:
@@ -214,7 +268,7 @@ def test_town_follows_an_uncontested_detective_claim() -> None:
     eve = HeuristicPlayer(11, 4)
     said = answer(eve, s.request("Eve", Role.VILLAGER, DecisionKind.DAY_ACTION,
                                  day_options("Eve")))
-    assert said.text == "I suspect Carol."
+    assert claims_of(said.text, "Eve") == {("accuse", "Carol")}, said.text
     options = tuple(p for p in SEATS if p != "Eve") + (ABSTAIN,)
     assert answer(eve, s.request("Eve", Role.VILLAGER, DecisionKind.VOTE, options,
                                  index=1)).choice == "Carol"
@@ -225,7 +279,8 @@ def test_the_accused_town_player_calls_the_claimant_a_liar() -> None:
     carol = HeuristicPlayer(11, 2)
     said = answer(carol, s.request("Carol", Role.VILLAGER, DecisionKind.DAY_ACTION,
                                    day_options("Carol")))
-    assert said.text == "I am not mafia. Alice is lying."
+    assert said.text.startswith(PHRASES["innocent"]), said.text
+    assert claims_of(said.text, "Carol") == {("role", "Carol"), ("accuse", "Alice")}
     assert answer(carol, s.request("Carol", Role.VILLAGER, DecisionKind.VOTE,
                                    ("Alice", "Bob", "Dave", "Eve"), index=1)).choice == "Alice"
 
@@ -253,7 +308,7 @@ def test_mafia_follow_a_kill_proposal_in_their_channel() -> None:
     bob = HeuristicPlayer(11, 1)
     chat = answer(bob, s.request("Bob", Role.MAFIA, DecisionKind.MAFIA_CHAT, (),
                                  phase=Phase.NIGHT, mates=("Dave",)))
-    assert chat.choice is None and chat.text == "Agreed. Kill Eve."
+    assert chat.choice is None and chat.text in [p.format(name="Eve") for p in PHRASES["agree"]]
     kill = answer(bob, s.request("Bob", Role.MAFIA, DecisionKind.KILL,
                                  ("Alice", "Carol", "Eve"), phase=Phase.NIGHT,
                                  mates=("Dave",), index=1))
@@ -277,7 +332,8 @@ def test_mafia_agree_on_one_kill_in_real_games() -> None:
             elif isinstance(e, KillDecided) and len(kills[e.day]) > 1:
                 nights += 1
                 assert len(set(kills[e.day])) == 1 and not e.tie, (seed, e)
-                assert first_chat[e.day] == f"Kill {e.target}.", (seed, first_chat[e.day])
+                assert first_chat[e.day] in [p.format(name=e.target) for p in PHRASES["kill"]], (
+                    seed, first_chat[e.day])
     assert nights >= 60
 
 
@@ -305,7 +361,7 @@ def test_detective_claims_the_day_after_finding_a_living_mafia() -> None:
             assert ("accuse", e.target) in claims, (seed, said.text)
             if ("role", e.detective) not in claims:  # claimed on an earlier day
                 assert any(isinstance(m, Message) and m.sender == e.detective
-                           and m.text.startswith("I am the detective.") for m in events[:i])
+                           and m.text.startswith(PHRASES["detective"]) for m in events[:i])
             vote = next(v for v in events[dawn:] if isinstance(v, VoteCast)
                         and v.voter == e.detective)
             assert vote.target == e.target or e.target not in result.state.alive, (seed, vote)

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import random
 
-from mafia.decisions import SAY, WAIT, Option
+from mafia.decisions import SAY, WAIT, DayAction, Option
 
 from agents.heuristic.beliefs import results
-from agents.heuristic.speech import Line, join, line
+from agents.heuristic.reasons import reason_for
+from agents.heuristic.speech import Line, dm_text, line
 from agents.heuristic.turn import Turn
 
 FAKE_CLAIM = 0.3  # chance per game that the lead mafia fakes a detective claim on day one
 COUNTER_CLAIM = 1.0  # chance of counter-claiming a detective who named a mafia member
 KILL_CLAIMANT = 0.5  # chance of going for a claimed detective while a doctor may protect them
 BUS_MARGIN = 6.0  # a teammate this far ahead of everyone in the town's eyes is voted out
+LIE_DM = 0.4  # chance per day of planting suspicion of a town player with another one
 
 
 def living_team(t: Turn) -> list[str]:
@@ -70,9 +72,9 @@ def kill(t: Turn) -> str:
 def chat(t: Turn) -> str:
     proposal = t.table.proposals.get(t.day)
     if proposal is not None and proposal in t.alive and proposal not in t.team:
-        return join([line("agree", proposal)])
+        return t.phrase([line("agree", proposal)])
     options = [p for p in t.alive if p not in t.team]
-    return join([line("kill", kill_choice(t, options))]) if options else ""
+    return t.phrase([line("kill", kill_choice(t, options))]) if options else ""
 
 
 def town_target(t: Turn) -> str:
@@ -103,7 +105,25 @@ def vote(t: Turn) -> str:
 
 def day_action(t: Turn) -> tuple[Option, str]:
     text = speech(t)
-    return (SAY, text) if text and SAY in t.request.options else (WAIT, "")
+    if text and SAY in t.request.options:
+        return SAY, text
+    return planted_lie(t) or (WAIT, "")
+
+
+def planted_lie(t: Turn) -> tuple[Option, str] | None:
+    """Once a day, at a moment it has nothing to say in public: tell one town player in
+    private that it doubts another (the town's likeliest target, so the vote drifts there)."""
+    if t.memory.dm_day == t.day or t.memory.voice.random() >= LIE_DM:
+        return None
+    town = [p for p in t.neutral.ranked(t.alive, t.order) if p not in t.team]
+    if len(town) < 2:
+        return None
+    listener = t.memory.voice.choice(town[1:])
+    move = DayAction("dm", listener)
+    if move not in t.request.options:
+        return None
+    t.memory.dm_day = t.day
+    return move, dm_text("lie", listener, town[0], t.memory.voice)
 
 
 def speech(t: Turn) -> str:
@@ -120,7 +140,7 @@ def speech(t: Turn) -> str:
     parts += denial
     if not parts and t.memory.moment >= 2:
         parts += bandwagon(t)
-    return join(parts)
+    return t.phrase(parts)
 
 
 def claims(t: Turn) -> list[Line]:
@@ -158,7 +178,7 @@ def claims(t: Turn) -> list[Line]:
             and len(lead) >= 2 and t.memory.moment == 1):
         accused = t.neutral.ranked(town, t.order)[0]
         t.say("accuse", accused)
-        return [line("detective"), line("mafia", accused)]
+        return [line("detective"), line("found_mafia", accused)]
     return []
 
 
@@ -173,7 +193,7 @@ def fake_findings(t: Turn, town: list[str]) -> list[Line]:
     fresh = [p for p in t.neutral.ranked(town, t.order) if p not in named]
     if fresh and t.memory.moment == 1 and not t.said("accuse", fresh[0]):
         t.say("accuse", fresh[0])
-        parts.append(line("mafia", fresh[0]))
+        parts.append(line("found_mafia", fresh[0]))
     return parts
 
 
@@ -184,10 +204,11 @@ def bandwagon(t: Turn) -> list[Line]:
         return []
     if t.rng.random() < 0.5:
         t.say("accuse", town[0])
-        return [line("suspect", town[0])]
+        return [line("suspect", town[0], reason_for(t, town[0]))]
     return []
 
 
 def last_words(t: Turn) -> str:
     town = [p for p in t.neutral.ranked(t.alive, t.order) if p not in t.team]
-    return join([line("innocent"), *([line("suspect", town[0])] if town else [])])
+    return t.phrase([line("innocent"),
+                     *([line("suspect", town[0], reason_for(t, town[0]))] if town else [])])

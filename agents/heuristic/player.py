@@ -24,7 +24,7 @@ class HeuristicPlayer:
     def __init__(self, seed: int, seat: int) -> None:
         self.rng = random.Random(f"heuristic-player:{seed}:{seat}")
         self.table: Table | None = None
-        self.memory = Memory()
+        self.memory = Memory(voice=random.Random(f"heuristic-voice:{seed}:{seat}"))
 
     def describe(self) -> dict[str, Any]:
         return {"kind": "heuristic", "spec": "heuristic"}

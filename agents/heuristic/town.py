@@ -3,16 +3,19 @@ town player's talk and vote, from the player's own beliefs (agents.heuristic.bel
 
 from __future__ import annotations
 
-from mafia.decisions import SAY, WAIT, Option
+from mafia.decisions import SAY, WAIT, DayAction, Option
 from mafia.enums import Role, Team
 
 from agents.heuristic.beliefs import SURE
-from agents.heuristic.speech import Line, join, line
+from agents.heuristic.reasons import reason_for
+from agents.heuristic.speech import Line, dm_text, line
 from agents.heuristic.turn import Turn
 
 PROTECT_CLAIMANT = 1.0  # times the claim's credibility: how often the doctor guards it
 SELF_PROTECT = 0.4  # the doctor's share of nights on itself when nobody needs it more
 NAME_A_VOTE = 0.25  # chance per moment of naming one's vote when there is no evidence
+ASK = 0.35  # chance of adding a question to another player after an accusation
+ALLY_DM = 0.5  # chance per day of telling a player known to be town whom it suspects
 
 
 def investigate(t: Turn) -> str:
@@ -58,7 +61,29 @@ def vote(t: Turn) -> str:
 
 def day_action(t: Turn) -> tuple[Option, str]:
     text = speech(t)
-    return (SAY, text) if text and SAY in t.request.options else (WAIT, "")
+    if text and SAY in t.request.options:
+        return SAY, text
+    return private_word(t) or (WAIT, "")
+
+
+def private_word(t: Turn) -> tuple[Option, str] | None:
+    """Once a day, at a moment it has nothing to say in public: tell a player it knows to be
+    town (a detective's cleared player) whom it suspects."""
+    if t.memory.dm_day == t.day:
+        return None
+    allies = [p for p in t.alive if p != t.me and t.mine.known.get(p) is Team.TOWN]
+    others = [p for p in t.alive if p != t.me and p not in allies]
+    if not allies or not others:
+        return None
+    top = t.mine.ranked(others, t.order)[0]
+    if t.mine.scores.get(top, 0.0) < 1.0 or t.memory.voice.random() >= ALLY_DM:
+        return None
+    ally = t.memory.voice.choice(allies)
+    move = DayAction("dm", ally)
+    if move not in t.request.options:
+        return None
+    t.memory.dm_day = t.day
+    return move, dm_text("ally", ally, top, t.memory.voice)
 
 
 def speech(t: Turn) -> str:
@@ -72,7 +97,7 @@ def speech(t: Turn) -> str:
         if t.rng.random() < 0.3:
             parts.append(line("careful" if t.table.detective_claims else
                               t.rng.choice(("quiet", "careful"))))
-    return join(parts)
+    return t.phrase(parts)
 
 
 def detective_lines(t: Turn) -> list[Line]:
@@ -102,7 +127,8 @@ def detective_lines(t: Turn) -> list[Line]:
         for name in names:
             if (key, name) not in memory.announced:
                 memory.announced.add((key, name))
-                parts.append(line(key, name))
+                parts.append(line({"mafia": "found_mafia", "town": "found_town"}.get(key, key),
+                                  name))
                 if key != "town":  # called a liar or mafia once: no second line about them
                     memory.announced |= {("liar", name), ("mafia", name)}
                     t.say("liar", name)
@@ -141,7 +167,11 @@ def suspicion(t: Turn) -> list[Line]:
     if not key or t.said("accuse", top):
         return []
     t.say("accuse", top)
-    return [line(key, top)]
+    out = [line(key, top, reason_for(t, top) if key != "lean" else "")]
+    rest = [p for p in others if p != top]
+    if rest and t.memory.voice.random() < ASK:
+        out.append(line("ask", t.memory.voice.choice(rest)))
+    return out
 
 
 def last_words(t: Turn) -> str:
@@ -149,12 +179,12 @@ def last_words(t: Turn) -> str:
         parts = [line("detective")]
         for p, team in t.table.findings.items():
             if p in t.alive and p != t.me:
-                parts.append(line("mafia" if team is Team.MAFIA else "town", p))
-        return join(parts)
+                parts.append(line("found_mafia" if team is Team.MAFIA else "found_town", p))
+        return t.phrase(parts)
     others = [p for p in t.alive if p != t.me]
     parts = [line("innocent")]
     if others:
         top = t.mine.ranked(others, t.order)[0]
         if t.mine.scores.get(top, 0.0) >= 1.0:
-            parts.append(line("suspect", top))
-    return join(parts)
+            parts.append(line("suspect", top, reason_for(t, top)))
+    return t.phrase(parts)

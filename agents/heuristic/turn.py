@@ -14,6 +14,7 @@ from mafia.observation import Observation
 
 from agents.heuristic import beliefs
 from agents.heuristic.beliefs import View
+from agents.heuristic.speech import Line, join
 from agents.heuristic.table import Table
 
 
@@ -27,6 +28,9 @@ class Memory:
     moment: int = 0  # discussion moments of the current day so far, this one included
     fake_claim: bool | None = None  # mafia: drawn once per game
     counter: dict[str, bool] = field(default_factory=dict)  # mafia: claimant -> will counter
+    # How it words things: a generator of its own, so phrasing never changes a decision.
+    voice: random.Random = field(default_factory=random.Random)
+    dm_day: int = -1  # the last day it sent a private message
 
 
 @dataclass
@@ -95,6 +99,9 @@ class Turn:
 
     def say(self, key: str, name: str = "") -> None:
         self.memory.said.add((self.day, key, name))
+
+    def phrase(self, lines: "list[Line]") -> str:
+        return join(lines, self.memory.voice)
 
     def votes_today(self) -> Counter[str]:
         return Counter(t for t in self.table.votes.get(self.day, {}).values() if t)

@@ -79,6 +79,10 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                    help="OpenAI-compatible server for model seats, e.g. http://127.0.0.1:8080/v1")
     g.add_argument("--prompt-style", choices=("auto", "chat", "completion"), default="auto",
                    help="chat template or plain completion prompts (default: from the GGUF)")
+    g.add_argument("--profile", choices=("auto", "plain", "assisted"), default="auto",
+                   help="what a model seat's prompt holds: plain (only what the seat knows), "
+                        "assisted (plus inferred suspects, suggested lines and calibration); "
+                        "auto (default): plain for a model with a trained adapter, else assisted")
     g.add_argument("--max-tokens", type=positive_int, default=40,
                    help="token limit per spoken message (default 40)")
     g.add_argument("--backend", choices=("batched", "simple"), default="batched",
@@ -98,6 +102,6 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
 def model_options(args: argparse.Namespace) -> ModelOptions:
     return ModelOptions(threads=args.threads, ctx=args.ctx, gpu_layers=args.gpu_layers,
                         endpoint=args.endpoint, prompt_style=args.prompt_style,
-                        log_prompts=args.log_prompts, max_tokens=args.max_tokens,
+                        profile=args.profile, log_prompts=args.log_prompts, max_tokens=args.max_tokens,
                         backend=args.backend, program_timeout=args.program_timeout,
                         program_log=args.program_log)

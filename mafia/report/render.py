@@ -220,6 +220,25 @@ def speech_table(r: dict[str, Any]) -> Table:
     return t
 
 
+def truth_table(r: dict[str, Any]) -> Table:
+    sp = r["quality"]["speech"]
+    t = _table("Speech against the facts", "model", "msgs", "absent", "dead", "det. reports",
+               "contradict", "kill prop.", "of dead", "bigram pooled")
+    rows = ([("all", sp)] if len(sp["by_spec"]) > 1 else []) + list(sp["by_spec"].items())
+    for i, (spec, x) in enumerate(rows):
+        t.add_row(spec, str(x["messages"]), pct(x["absent_rate"]), pct(x["called_dead_rate"]),
+                  str(x["detective_reports"]), pct(x["detective_contradicted_rate"]),
+                  str(x["kill_proposals"]), str(x["dead_kill_proposals"]),
+                  num(x["pooled_bigram_variety"]),
+                  end_section=i == 0 and len(rows) > 1)
+    t.caption = ("absent: messages naming someone not at the table; dead: messages calling a "
+                 "living player dead; det. reports: the detective's reports of a check it made, "
+                 "contradict: the share naming the other team; kill prop.: mafia-chat kill "
+                 "proposals, of dead: of a dead player; bigram pooled: distinct/all word "
+                 "bigrams over the first 1,000 messages (definitions: mafia.report.truth)")
+    return t
+
+
 def _seat_share(x: dict[str, Any] | None) -> str:
     return "-" if x is None else (
         f"{x['seat']} {100 * x['share']:.0f}%/{100 * x['expected']:.0f}%")
@@ -276,7 +295,7 @@ def _p(p: float | None) -> str:
 def render(r: dict[str, Any]) -> Iterator[RenderableType]:
     yield from header(r)
     parts = (teams_table(r), models_table(r), rating_table(r), behaviour_table(r),
-             quality_table(r), speech_table(r), protocols_table(r), baseline_table(r))
+             quality_table(r), speech_table(r), truth_table(r), protocols_table(r), baseline_table(r))
     for part in parts:
         if part is None:
             continue

@@ -11,9 +11,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from mafia.enums import Channel
-from mafia.events import BaseEvent, LastWords, Message, ModelCall, PlayerDied
+from mafia.claims import detect_findings
+from mafia.enums import Channel, Role
+from mafia.events import (
+    BaseEvent, InvestigationResult, LastWords, Message, ModelCall, PlayerDied,
+)
 from mafia.report.load import Game
+from mafia.report.truth import absent_names, called_dead, kill_proposal
 
 WORD = re.compile(r"\w+(?:['\u2019]\w+)*")
 # A list marker standing alone as one whitespace-separated token: "1." "(ii)" "iii)" "a:" "-".
@@ -76,6 +80,16 @@ class SpeechTally:
     naming: int = 0  # public messages naming a living player other than the speaker
     text_calls: int = 0  # model calls with purpose "text"
     text_tokens: int = 0
+    # Whether speech fits the game (definitions in mafia.report.truth):
+    absent: int = 0  # messages naming someone not at the table
+    called_dead: int = 0  # messages saying a living player is dead
+    reports: int = 0  # the detective's reports of a check it made
+    contradicted: int = 0  # ... that say another team than it learnt
+    proposals: int = 0  # mafia-channel kill proposals
+    dead_proposals: int = 0  # ... of a player already dead
+    # Pooled bigrams of the first POOLED_MESSAGES messages (set by `speech`, not summed).
+    pooled_distinct: int = 0
+    pooled_pairs: int = 0
 
     def to_json(self) -> dict[str, object]:
         return {"messages": self.messages, "repeats": self.repeats,
@@ -87,7 +101,19 @@ class SpeechTally:
                 "public": self.public, "naming": self.naming,
                 "naming_rate": _mean(self.naming, self.public),
                 "text_calls": self.text_calls,
-                "tokens_per_text_call": _mean(self.text_tokens, self.text_calls)}
+                "tokens_per_text_call": _mean(self.text_tokens, self.text_calls),
+                "absent_names": self.absent, "absent_rate": _mean(self.absent, self.messages),
+                "called_dead": self.called_dead,
+                "called_dead_rate": _mean(self.called_dead, self.messages),
+                "detective_reports": self.reports,
+                "detective_contradicted": self.contradicted,
+                "detective_contradicted_rate": _mean(self.contradicted, self.reports),
+                "kill_proposals": self.proposals,
+                "dead_kill_proposals": self.dead_proposals,
+                "pooled_bigram_variety": _mean(self.pooled_distinct, self.pooled_pairs)}
+
+
+POOLED_MESSAGES = 1000  # pooled bigram variety: over the first this many messages
 
 
 def speech(games: Sequence[Game]) -> tuple[SpeechTally, dict[str, SpeechTally]]:
@@ -97,16 +123,44 @@ def speech(games: Sequence[Game]) -> tuple[SpeechTally, dict[str, SpeechTally]]:
         for spec, tally in _game(game):
             for t in (total, by_spec.setdefault(spec, SpeechTally())):
                 _merge(t, tally)
+    for spec, tally in [("", total), *by_spec.items()]:
+        tally.pooled_distinct, tally.pooled_pairs = pooled_bigrams(games, spec or None)
     return total, dict(sorted(by_spec.items()))
+
+
+def pooled_bigrams(games: Sequence[Game], spec: str | None,
+                   limit: int = POOLED_MESSAGES) -> tuple[int, int]:
+    """(distinct word bigrams, all word bigrams) over the first `limit` messages (games in
+    the order given, messages in game order) of speakers of `spec` (None: everyone). A
+    speaker who says the same few lines in every game scores low here even when each line
+    on its own has no repeated bigram."""
+    pairs: list[tuple[str, str]] = []
+    n = 0
+    for game in games:
+        for event in game.events:
+            said = spoken(event)
+            if said is None or said[0] not in game.seats:
+                continue
+            if spec is not None and game.seats[said[0]].spec != spec:
+                continue
+            ws = words(said[2])
+            pairs.extend(zip(ws, ws[1:]))
+            n += 1
+            if n >= limit:
+                return len(set(pairs)), len(pairs)
+    return len(set(pairs)), len(pairs)
 
 
 def _game(game: Game) -> Iterable[tuple[str, SpeechTally]]:
     tallies = {name: SpeechTally() for name in game.seats}
     alive = set(game.seats)
     seen: set[str] = set()
+    checks: dict[str, str] = {}  # the detective's checks so far: target -> team learnt
     for event in game.events:
         if isinstance(event, PlayerDied):
             alive.discard(event.player)
+        elif isinstance(event, InvestigationResult):
+            checks[event.target] = team_of(event.result)
         elif isinstance(event, ModelCall) and event.purpose == "text" and event.player in tallies:
             tallies[event.player].text_calls += 1
             tallies[event.player].text_tokens += event.generated_tokens
@@ -129,7 +183,24 @@ def _game(game: Game) -> Iterable[tuple[str, SpeechTally]]:
         if where == "public":
             t.public += 1
             t.naming += bool(names_in(text, alive - {speaker}))
+        t.absent += bool(absent_names(text, game.seats))
+        t.called_dead += bool(called_dead(text, alive))
+        if game.seats[speaker].role is Role.DETECTIVE:
+            for claim in detect_findings(text, speaker, tuple(game.seats)):
+                if claim.subject in checks:
+                    t.reports += 1
+                    t.contradicted += team_of(claim.value) != checks[claim.subject]
+        if isinstance(event, Message) and event.channel is Channel.MAFIA:
+            target = kill_proposal(text, game.seats)
+            if target is not None:
+                t.proposals += 1
+                t.dead_proposals += target not in alive
     return ((game.seats[name].spec, t) for name, t in tallies.items())
+
+
+def team_of(value: str) -> str:
+    """The team a check result or a claimed finding names ("innocent", a town role: town)."""
+    return "mafia" if value == "mafia" else "town"
 
 
 def _merge(into: SpeechTally, t: SpeechTally) -> None:
