@@ -20,6 +20,11 @@ from agents.llm_player import (
 from agents.plain_prompt import PlainBook, PlainPrompt
 from agents.prompting import option_label
 
+# The plain prompt's token budget: older public chatter is left out beyond it (deaths and votes
+# stay). Training examples are built with the same budget, so the student reads at play time
+# what it was trained on; it also keeps each call's prompt short.
+PLAIN_BUDGET = 1024
+
 
 def speech_kind(request: Request, choice: Option | None) -> tuple[str, str | None] | None:
     """Which text a request asks for after its choice: (prompt kind, DM recipient), or None."""
@@ -44,7 +49,7 @@ class PlainPlayer:
         self.spec = spec
         self.calls = 0
         self.book = book or PlainBook()
-        budget = max(256, backend.n_ctx - max_tokens - 16)
+        budget = max(256, min(PLAIN_BUDGET, backend.n_ctx - max_tokens - 16))
         self.prompt = PlainPrompt(self.book, count_tokens=backend.count_tokens,
                                   budget_tokens=budget)
 

@@ -23,7 +23,7 @@ from mafia.errors import MafiaError
 
 from agents.backends.base import Choice, Completion
 from agents.backends.llama_cpp_backend import _COMPUTE
-from agents.backends.llama_loading import llama_cpp_version, load_llama
+from agents.backends.llama_loading import llama_cpp_version, load_llama, set_adapter
 from agents.backends.multi_seq import (
     ChoiceJob, Job, JobResult, MultiSeqContext, TextJob, use_flash_attn,
 )
@@ -48,6 +48,8 @@ class BatchedModel:
                                   n_gpu_layers=n_gpu_layers, seed=0, verbose=False)
             self.ctx = MultiSeqContext(self.llm, n_seats=n_seats, n_ctx_per_seat=n_ctx,
                                        n_threads=n_threads, flash_attn=use_flash_attn(self.llm))
+            if model.adapter is not None:
+                set_adapter(self.llm, self.ctx.ctx, str(model.adapter))
         except (ValueError, RuntimeError, OSError) as exc:
             raise MafiaError(f"llama.cpp cannot load {model.path}: {exc}") from None
         self.n_ctx = n_ctx

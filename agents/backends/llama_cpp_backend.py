@@ -21,7 +21,7 @@ import numpy as np
 from mafia.errors import MafiaError
 
 from agents.backends.base import Choice, Completion
-from agents.backends.llama_loading import llama_cpp_version, load_llama
+from agents.backends.llama_loading import llama_cpp_version, load_llama, set_adapter
 from agents.backends.multi_seq import common_prefix as _common_prefix
 from agents.backends.sampling import log_softmax as _log_softmax
 from agents.backends.sampling import pick as _pick
@@ -44,6 +44,8 @@ class LlamaCppBackend:
             self.llm = load_llama(model_path=str(model.path), n_ctx=n_ctx, n_threads=n_threads,
                                   n_threads_batch=n_threads, n_gpu_layers=n_gpu_layers, seed=0,
                                   verbose=False)
+            if model.adapter is not None:
+                set_adapter(self.llm, self.llm._ctx.ctx, str(model.adapter))
         except (ValueError, RuntimeError, OSError) as exc:
             raise MafiaError(f"llama.cpp cannot load {model.path}: {exc}") from None
         self.n_ctx = self.llm.n_ctx()

@@ -110,3 +110,31 @@ def pss_mib() -> float:
         if line.startswith("Pss:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+# LoRA adapters, loaded once per (loaded model, file): an adapter belongs to its model and is
+# set on each context that plays with it (the simple backend's, or the batched one's).
+_ADAPTERS: dict[tuple[int, str], Any] = {}
+
+
+def set_adapter(llm: Any, ctx: Any, path: str, scale: float = 1.0) -> None:
+    """Load the GGUF LoRA adapter at `path` for `llm`'s model (once) and apply it to `ctx`
+    (a raw llama_context). RuntimeError if llama.cpp refuses it."""
+    import ctypes
+
+    import llama_cpp.llama_cpp as raw
+
+    model = llm._model.model
+    key = (ctypes.cast(model, ctypes.c_void_p).value or 0, path)
+    if key not in _ADAPTERS:
+        from llama_cpp._utils import suppress_stdout_stderr
+
+        with suppress_stdout_stderr(disable=False):
+            adapter = raw.llama_adapter_lora_init(model, path.encode("utf-8"))
+        if not adapter:
+            raise RuntimeError(f"llama.cpp cannot load the LoRA adapter {path}")
+        _ADAPTERS[key] = adapter
+    adapters = (raw.llama_adapter_lora_p_ctypes * 1)(_ADAPTERS[key])
+    scales = (ctypes.c_float * 1)(scale)
+    if raw.llama_set_adapters_lora(ctx, adapters, 1, scales):
+        raise RuntimeError(f"llama.cpp cannot apply the LoRA adapter {path}")

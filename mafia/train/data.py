@@ -1,0 +1,123 @@
+"""The training dataset: every decision of a teacher's games, as the plain-profile prompt the
+seat would have read and the answer the teacher gave.
+
+Format (JSONL, one object per line). The first line describes the dataset:
+    {"format": "mafia-train/1", "base": alias, "base_sha256": ..., "profile": "plain",
+     "prompt_hash": ..., "teacher": "heuristic", "games": N, "seed": S, "players": P,
+     "budget_tokens": B}
+then one line per example:
+    {"game": i, "seed": game seed, "seat": name, "kind": decision kind, "prompt": text,
+     "target": text, "options": [labels] (choices only)}
+A choice's target is its option label (" Carol", " speak", " dm Bob", " nobody"); speech's is
+" " + the text + "\n" (the newline ends a message at play time), or "\n" for silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from mafia.config import Rules
+from mafia.decisions import Answer, Request
+from mafia.engine import Engine
+
+from agents.heuristic import HeuristicPlayer
+from agents.plain_player import PLAIN_BUDGET, speech_kind
+from agents.plain_prompt import PlainBook, PlainPrompt
+from agents.prompting import option_label
+
+FORMAT = "mafia-train/1"
+
+
+@dataclass
+class Example:
+    game: int
+    seed: int
+    seat: str
+    kind: str
+    prompt: str
+    target: str
+    options: list[str] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out = {k: v for k, v in self.__dict__.items() if v is not None}
+        return out
+
+
+class Recorder:
+    """Wraps a teacher seat: answers as the teacher does, and writes down each decision's
+    plain prompt and the teacher's answer."""
+
+    def __init__(self, teacher: Any, prompt: PlainPrompt, game: int, seed: int,
+                 out: list[Example]) -> None:
+        self.teacher, self.prompt, self.game, self.seed, self.out = teacher, prompt, game, seed, out
+
+    def describe(self) -> dict[str, Any]:
+        return self.teacher.describe()  # type: ignore[no-any-return]
+
+    async def act(self, request: Request) -> Answer:
+        answer: Answer = await self.teacher.act(request)
+        obs, me = request.observation, request.player
+        if request.options and answer.choice in request.options:
+            labels = [option_label(o) for o in request.options]
+            self.out.append(Example(self.game, self.seed, me, request.kind.value,
+                                    self.prompt.build(obs, request.kind.value),
+                                    option_label(answer.choice), labels))
+        wanted = speech_kind(request, answer.choice)
+        if wanted is not None:
+            text = answer.text.strip()
+            self.out.append(Example(self.game, self.seed, me, wanted[0],
+                                    self.prompt.build(obs, wanted[0], say_to=wanted[1]),
+                                    f" {text}\n" if text else "\n"))
+        return answer
+
+
+def game_seed(seed: int, i: int) -> int:
+    """Game i's seed: drawn from the dataset seed (so datasets of other seeds do not share
+    deals with each other or with evaluation sweeps)."""
+    return random.Random(f"mafia-train:{seed}:{i}").randrange(2**31)
+
+
+def write_dataset(out: TextIO, *, rules: Rules, games: int, seed: int,
+                  count_tokens: Callable[[str], int], base: dict[str, Any],
+                  on_game: Callable[[int, int], None] | None = None) -> int:
+    """Play `games` all-teacher games and write their examples; returns the example count."""
+    book = PlainBook()
+    meta = {"format": FORMAT, **base, "profile": "plain", "prompt_hash": book.hash,
+            "teacher": "heuristic", "games": games, "seed": seed, "players": rules.players,
+            "budget_tokens": PLAIN_BUDGET}
+    out.write(json.dumps(meta) + "\n")
+    total = 0
+    for i in range(games):
+        s = game_seed(seed, i)
+        examples: list[Example] = []
+        players = [Recorder(HeuristicPlayer(s, seat),
+                            PlainPrompt(book, count_tokens=count_tokens,
+                                        budget_tokens=PLAIN_BUDGET), i, s, examples)
+                   for seat in range(rules.players)]
+        asyncio.run(Engine(rules, s, players).run())
+        for ex in examples:
+            out.write(json.dumps(ex.to_json()) + "\n")
+        total += len(examples)
+        if on_game is not None:
+            on_game(i + 1, total)
+    return total
+
+
+def read_dataset(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The dataset's description and its examples; MafiaError if it is not one."""
+    from mafia.errors import MafiaError
+
+    try:
+        with open(path) as f:
+            lines = [json.loads(line) for line in f if line.strip()]
+    except (OSError, ValueError) as exc:
+        raise MafiaError(f"cannot read dataset {path}: {exc}") from None
+    if not lines or lines[0].get("format") != FORMAT:
+        raise MafiaError(f"{path} is not a mafia training dataset (no {FORMAT} first line)")
+    return lines[0], lines[1:]

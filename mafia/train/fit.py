@@ -1,0 +1,283 @@
+"""LoRA fine-tuning of the base model on a `mafia train data` dataset (torch, transformers
+and peft: the `mafia[train]` extra), with checkpoints and resume, then export to GGUF.
+
+The model is read from the same GGUF file the game plays (transformers dequantizes it), so
+the adapter fits the weights llama.cpp runs. Prompts are tokenized by llama.cpp itself, as at
+play time. The loss is on the answer tokens only, and logits are computed only there (the
+262k-token output matrix dominates the cost). One example per optimizer step, in an order
+drawn from the seed; a checkpoint holds the adapter, the optimizer, the step and the order,
+so an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from mafia.errors import MafiaError
+from mafia.train.data import read_dataset
+
+TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+WARMUP = 20  # steps of linear learning-rate warm-up
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    data: Path
+    out: Path
+    steps: int = 1000
+    seed: int = 0
+    lr: float = 2e-4
+    rank: int = 16
+    device: str = "cpu"
+    threads: int | None = None
+    save_every: int = 100
+    model: str = "gemma3-270m"
+
+
+def require_extra() -> None:
+    missing = []
+    for name in ("torch", "transformers", "peft", "gguf"):
+        try:
+            __import__(name)
+        except ImportError:
+            missing.append(name)
+    if missing:
+        raise MafiaError(f"mafia train needs the training extra ({', '.join(missing)} missing): "
+                         "pip install 'mafia[train]'")
+
+
+def _file_sha(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_dataset(meta: dict[str, Any], model: Any, path: Path) -> None:
+    """Refuse a dataset made for another model, profile or set of prompt templates."""
+    from agents.plain_prompt import PlainBook
+
+    if meta.get("base_sha256") != model.sha256:
+        raise MafiaError(f"{path} was made for {meta.get('base')} "
+                         f"(sha256 {str(meta.get('base_sha256'))[:12]}), not for {model.alias} "
+                         f"(sha256 {model.sha256[:12]})")
+    if meta.get("profile") != "plain":
+        raise MafiaError(f"{path} holds {meta.get('profile')} prompts; training uses plain ones")
+    current = PlainBook().hash
+    if meta.get("prompt_hash") != current:
+        raise MafiaError(f"{path} was made with other prompt templates (hash "
+                         f"{meta.get('prompt_hash')}, these are {current}): run "
+                         "mafia train data again")
+
+
+class Tokenized:
+    """Examples as (token ids, answer positions), tokenized lazily by llama.cpp."""
+
+    def __init__(self, model_path: Path, examples: list[dict[str, Any]]) -> None:
+        from agents.backends.llama_loading import load_llama
+
+        self.llm = load_llama(model_path=str(model_path), vocab_only=True, verbose=False)
+        self.examples = examples
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    def __getitem__(self, i: int) -> tuple[list[int], list[int]]:
+        ex = self.examples[i]
+        prompt = self.llm.tokenize(ex["prompt"].encode(), add_bos=True, special=False)
+        full = self.llm.tokenize((ex["prompt"] + ex["target"]).encode(), add_bos=True,
+                                 special=False)
+        start = 0
+        while start < min(len(prompt), len(full)) and prompt[start] == full[start]:
+            start += 1
+        return list(full), list(range(max(start, 1), len(full)))
+
+
+def load_base(model: Any, device: str, rank: int) -> Any:
+    """The GGUF's weights as a transformers model with LoRA on every linear layer."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    base = AutoModelForCausalLM.from_pretrained(str(model.path.parent),
+                                                gguf_file=model.path.name,
+                                                dtype=torch.float32)
+    base.config.quantization_config = None  # loaded from GGUF; nothing is quantized now
+    dtype = torch.bfloat16
+    base = base.to(device=device, dtype=dtype)
+    config = LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.0, bias="none",
+                        target_modules=list(TARGETS), task_type="CAUSAL_LM")
+    peft_model = get_peft_model(base, config)
+    for name, p in peft_model.named_parameters():
+        if p.requires_grad:
+            p.data = p.data.float()  # adapter weights and their updates in fp32
+    return peft_model
+
+
+def answer_loss(peft_model: Any, ids: list[int], positions: list[int], device: str) -> Any:
+    """Mean cross-entropy of the answer tokens; logits only at the positions before them."""
+    import torch
+
+    causal = peft_model.base_model.model  # e.g. Gemma3ForCausalLM
+    inp = torch.tensor([ids], device=device)
+    hidden = causal.model(input_ids=inp).last_hidden_state[0]
+    before = torch.tensor([p - 1 for p in positions], device=device)
+    logits = causal.lm_head(hidden.index_select(0, before)).float()
+    cap = getattr(causal.config, "final_logit_softcapping", None)
+    if cap:
+        logits = torch.tanh(logits / cap) * cap
+    target = torch.tensor([ids[p] for p in positions], device=device)
+    return torch.nn.functional.cross_entropy(logits, target)
+
+
+def fit(opts: FitOptions) -> Path:
+    """Train (or resume) and export; returns the adapter's path."""
+    require_extra()
+    import torch
+    from rich.progress import (
+        BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn,
+    )
+
+    from agents.registry import resolve
+
+    if opts.device == "cuda" and not torch.cuda.is_available():
+        raise MafiaError("--device cuda: this torch has no CUDA device")
+    model = resolve(opts.model)
+    meta, examples = read_dataset(opts.data)
+    check_dataset(meta, model, opts.data)
+    if not examples:
+        raise MafiaError(f"{opts.data} holds no examples")
+    if opts.threads:
+        torch.set_num_threads(opts.threads)
+    config = {**asdict(opts), "data": str(opts.data), "out": str(opts.out),
+              "data_sha256": _file_sha(opts.data), "base_sha256": model.sha256,
+              "prompt_hash": meta["prompt_hash"], "threads": None, "save_every": None,
+              "device": None, "steps": None}
+    ckpt = opts.out / "checkpoint.pt"
+    try:
+        opts.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MafiaError(f"cannot write {opts.out}: {exc.strerror or exc}") from None
+    state = _load_checkpoint(ckpt, config) if ckpt.exists() else None
+    torch.manual_seed(opts.seed)
+    peft_model = load_base(model, opts.device, opts.rank)
+    params = [p for p in peft_model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=opts.lr, weight_decay=0.0)
+    order = random.Random(opts.seed).sample(range(len(examples)), len(examples))
+    step, tokens_done, seconds_done = 0, 0, 0.0
+    if state is not None:
+        peft_model.load_state_dict(state["adapter"], strict=False)
+        optimizer.load_state_dict(state["optimizer"])
+        step, tokens_done, seconds_done = state["step"], state["tokens"], state["seconds"]
+    data = Tokenized(model.path, examples)
+    log = open(opts.out / "train-log.jsonl", "a")
+    peft_model.train()
+    started = time.perf_counter() - seconds_done
+    columns = (TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[info]}"), TimeRemainingColumn())
+    with Progress(*columns) as progress:
+        task = progress.add_task("fit", total=opts.steps, completed=step, info="")
+        window: list[tuple[float, int, float]] = []
+        while step < opts.steps:
+            epoch, i = divmod(step, len(order))
+            index = order[i] if epoch == 0 else random.Random(f"{opts.seed}:{epoch}").sample(
+                order, len(order))[i]
+            ids, positions = data[index]
+            t0 = time.perf_counter()
+            for group in optimizer.param_groups:
+                group["lr"] = opts.lr * min(1.0, (step + 1) / WARMUP)
+            loss = answer_loss(peft_model, ids, positions, opts.device)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            tokens_done += len(ids)
+            window = (window + [(loss.item(), len(ids), time.perf_counter() - t0)])[-50:]
+            rate = sum(w[1] for w in window) / max(1e-9, sum(w[2] for w in window))
+            mean_loss = sum(w[0] for w in window) / len(window)
+            progress.update(task, completed=step,
+                            info=f"loss {mean_loss:.3f} · {rate:.0f} tok/s")
+            if step % 10 == 0 or step == opts.steps:
+                log.write(json.dumps({"step": step, "loss": mean_loss, "tokens": tokens_done,
+                                      "tok_s": rate,
+                                      "wall_s": time.perf_counter() - started}) + "\n")
+                log.flush()
+            if step % opts.save_every == 0 or step == opts.steps:
+                _save_checkpoint(ckpt, peft_model, optimizer, config, step, tokens_done,
+                                 time.perf_counter() - started)
+    log.close()
+    wall = time.perf_counter() - started
+    adapter = export_run(opts.out)
+    device = torch.cuda.get_device_name() if opts.device == "cuda" else _cpu_name()
+    summary = {"steps": step, "tokens": tokens_done, "tok_s": tokens_done / max(wall, 1e-9),
+               "wall_s": wall, "device": device, "adapter": str(adapter)}
+    (opts.out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    print(f"trained {step} steps, {tokens_done} tokens, {summary['tok_s']:.0f} tok/s, "
+          f"{wall:.0f} s on {device} -> {adapter}")
+    return adapter
+
+
+def _cpu_name() -> str:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return f"{line.split(':', 1)[1].strip()} ({os.cpu_count()} cores)"
+    except OSError:
+        pass
+    return "cpu"
+
+
+def _save_checkpoint(path: Path, peft_model: Any, optimizer: Any, config: dict[str, Any],
+                     step: int, tokens: int, seconds: float) -> None:
+    """Written to a temporary file and renamed: an interruption leaves the last whole one."""
+    import torch
+
+    adapter = {k: v.detach().cpu() for k, v in peft_model.state_dict().items() if "lora_" in k}
+    tmp = path.with_suffix(".tmp")
+    torch.save({"config": config, "adapter": adapter, "optimizer": optimizer.state_dict(),
+                "step": step, "tokens": tokens, "seconds": seconds}, tmp)
+    os.replace(tmp, path)
+
+
+def _load_checkpoint(path: Path, config: dict[str, Any] | None) -> dict[str, Any]:
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # a truncated or foreign file: torch raises many kinds
+        raise MafiaError(f"checkpoint {path} is unreadable ({type(exc).__name__}): delete it "
+                         "to start over") from None
+    if config is not None and state.get("config") != config:
+        differ = sorted(k for k in config if state.get("config", {}).get(k) != config[k])
+        raise MafiaError(f"{path} belongs to another run (differs in {', '.join(differ)}); "
+                         "use another --out")
+    return dict(state)
+
+
+def export_run(run_dir: Path, out: Path | None = None) -> Path:
+    """The run's checkpoint as a llama.cpp GGUF LoRA adapter (F16)."""
+    require_extra()
+    from mafia.train.export import write_gguf_adapter
+
+    ckpt = run_dir / "checkpoint.pt"
+    if not ckpt.exists():
+        raise MafiaError(f"no checkpoint in {run_dir} (train first with mafia train fit)")
+    state = _load_checkpoint(ckpt, None)
+    rank = int(state["config"]["rank"])
+    path = out or run_dir / "adapter.gguf"
+    write_gguf_adapter(path, state["adapter"], alpha=2.0 * rank,
+                       meta={"mafia.base_sha256": state["config"]["base_sha256"],
+                             "mafia.prompt_hash": state["config"]["prompt_hash"],
+                             "mafia.profile": "plain"})
+    return path

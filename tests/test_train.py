@@ -1,0 +1,98 @@
+"""`mafia train`: the dataset format, refusals with one error line, and a smoke run of the real
+path: a few LoRA steps on the bundled Gemma, export to GGUF, load in llama.cpp (both
+backends), and the trained answer's log-probability went up."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from mafia.cli import main
+from mafia.train.data import FORMAT, read_dataset
+
+pytestmark = pytest.mark.model
+
+
+def test_dataset_examples_are_plain_prompts_with_the_teachers_answers(tmp_path: Path) -> None:
+    out = tmp_path / "d.jsonl"
+    assert main(["train", "data", "--games", "2", "--seed", "5", "--out", str(out)]) == 0
+    meta, examples = read_dataset(out)
+    assert meta["format"] == FORMAT and meta["profile"] == "plain" and meta["games"] == 2
+    kinds = {e["kind"] for e in examples}
+    assert {"vote", "day_action", "speak", "kill"} <= kinds
+    for e in examples:
+        assert e["prompt"].startswith("Mafia, 7 players")
+        assert "Example" not in e["prompt"] and "suspects" not in e["prompt"]
+        if "options" in e:
+            assert e["target"] in e["options"]
+        else:
+            assert e["target"].endswith("\n")
+    again = tmp_path / "again.jsonl"
+    main(["train", "data", "--games", "2", "--seed", "5", "--out", str(again)])
+    assert again.read_text() == out.read_text()  # seeded
+
+
+def test_bad_training_input_is_one_error_line(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"hello": 1}\n')
+    assert main(["train", "fit", str(bad), "--out", str(tmp_path / "r")]) == 2
+    assert "not a mafia training dataset" in capsys.readouterr().err
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps({"format": FORMAT, "base": "x", "base_sha256": "0" * 64,
+                                 "profile": "plain", "prompt_hash": "x"}) + "\n")
+    assert main(["train", "fit", str(other), "--out", str(tmp_path / "r")]) == 2
+    assert "was made for x" in capsys.readouterr().err
+    assert main(["play", "--agents", f"gemma3-270m+{bad}", "--quiet"]) == 2
+    assert "not a readable GGUF" in capsys.readouterr().err
+    run = tmp_path / "broken"
+    run.mkdir()
+    (run / "checkpoint.pt").write_bytes(b"truncated")
+    assert main(["train", "export", str(run)]) == 2
+    assert "unreadable" in capsys.readouterr().err
+
+
+def test_a_few_steps_move_the_target_in_llama_cpp(tmp_path: Path) -> None:
+    from agents.backends.llama_cpp_backend import LlamaCppBackend
+    from agents.registry import resolve
+
+    data = tmp_path / "d.jsonl"
+    main(["train", "data", "--games", "1", "--seed", "2", "--out", str(data)])
+    meta, examples = read_dataset(data)
+    vote = next(e for e in examples if e["kind"] == "vote"
+                and len(e["options"]) > 2)
+    one = tmp_path / "one.jsonl"  # one example, trained on repeatedly
+    one.write_text(json.dumps(meta) + "\n" + json.dumps(vote) + "\n")
+    run = tmp_path / "run"
+    assert main(["train", "fit", str(one), "--out", str(run), "--steps", "6", "--lr", "1e-3",
+                 "--save-every", "3"]) == 0
+    adapter = run / "adapter.gguf"
+    assert adapter.stat().st_size > 1_000_000
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["steps"] == 6 and summary["tokens"] > 0
+
+    def target_logprob(spec: str) -> float:
+        backend = LlamaCppBackend(resolve(spec), n_ctx=2048, n_threads=2)
+        result = asyncio.run(backend.choose(vote["prompt"], vote["options"], seed=0,
+                                            temperature=1.0))
+        assert result.logprobs is not None
+        return result.logprobs[vote["options"].index(vote["target"])]
+
+    before, after = target_logprob("gemma3-270m"), target_logprob(f"gemma3-270m+{adapter}")
+    assert after > before + 1.0, (before, after)
+    # resuming a finished run changes nothing; more steps continue from the checkpoint
+    assert main(["train", "fit", str(one), "--out", str(run), "--steps", "7", "--lr", "1e-3",
+                 "--save-every", "3"]) == 0
+    assert json.loads((run / "summary.json").read_text())["steps"] == 7
+    assert main(["train", "fit", str(one), "--out", str(run), "--steps", "7", "--lr", "5e-4"]) == 2
+    # the batched backend plays a whole game with the adapter, plain profile by default
+    out = tmp_path / "game.jsonl"
+    assert main(["play", "--agents", f"gemma3-270m+{adapter}", "--players", "5", "--seed", "1",
+                 "--quiet", "--out", str(out)]) == 0
+    header = json.loads(out.read_text().splitlines()[0])
+    agent = header["players"][0]["agent"]
+    assert agent["profile"] == "plain" and agent["adapter"] == str(adapter.resolve())
+    assert len(agent["adapter_sha256"]) == 64
