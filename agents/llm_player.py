@@ -61,6 +61,12 @@ def call_seed(game_seed: int, seat: int, call: int) -> int:
     return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
 
 
+def call_info(purpose: str, result: Any, prompt: str | None) -> CallInfo:
+    """A model call's record for the transcript (the prompt only with --log-prompts)."""
+    return CallInfo(purpose, result.prompt_tokens, result.reused_tokens,  # type: ignore[arg-type]
+                    result.generated_tokens, result.latency_ms, prompt, result.shared_tokens)
+
+
 class LLMPlayer:
     def __init__(self, backend: Backend, *, seed: int, seat: int, style: str,
                  max_tokens: int = 40, log_prompts: bool = False,
@@ -121,9 +127,7 @@ class LLMPlayer:
         return Answer(choice, text, tuple(calls))
 
     def _log_call(self, calls: list[CallInfo], purpose: str, result: Any, prompt: str) -> None:
-        calls.append(CallInfo(purpose, result.prompt_tokens, result.reused_tokens,  # type: ignore[arg-type]
-                              result.generated_tokens, result.latency_ms,
-                              prompt if self.log_prompts else None, result.shared_tokens))
+        calls.append(call_info(purpose, result, prompt if self.log_prompts else None))
 
     async def _choose(self, request: Request, calls: list[CallInfo]) -> Option | None:
         labels = [option_label(o) for o in request.options]

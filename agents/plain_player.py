@@ -15,7 +15,8 @@ from mafia.enums import DecisionKind
 
 from agents.backends.base import Backend
 from agents.llm_player import (
-    CHOICE_TEMPERATURE, MOVE_TEMPERATURE, MOVES, SPEECH_STOP, SPEECH_TEMPERATURE, call_seed,
+    CHOICE_TEMPERATURE, MOVE_TEMPERATURE, MOVES, SPEECH_STOP, SPEECH_TEMPERATURE, call_info,
+    call_seed,
 )
 from agents.plain_prompt import PlainBook, PlainPrompt
 from agents.prompting import option_label
@@ -64,9 +65,7 @@ class PlainPlayer:
         return seed
 
     def _log(self, calls: list[CallInfo], purpose: str, result: Any, prompt: str) -> None:
-        calls.append(CallInfo(purpose, result.prompt_tokens, result.reused_tokens,  # type: ignore[arg-type]
-                              result.generated_tokens, result.latency_ms,
-                              prompt if self.log_prompts else None, result.shared_tokens))
+        calls.append(call_info(purpose, result, prompt if self.log_prompts else None))
 
     async def act(self, request: Request) -> Answer:
         calls: list[CallInfo] = []

@@ -45,8 +45,7 @@ class Example:
     options: list[str] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        out = {k: v for k, v in self.__dict__.items() if v is not None}
-        return out
+        return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
 class Recorder:
