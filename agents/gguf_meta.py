@@ -24,7 +24,8 @@ _SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<
 _MAX_STRING = 1 << 26  # 64 MiB: far above any real chat template
 _MAX_ARRAY = 1 << 28  # far above any real vocabulary
 _WANTED = ("general.name", "general.architecture", "general.file_type",
-           "tokenizer.chat_template", "general.type", "adapter.type")
+           "tokenizer.chat_template", "general.type", "adapter.type",
+           "mafia.base_sha256", "mafia.prompt_hash")
 
 
 class GGUFError(ValueError):
@@ -38,6 +39,9 @@ class GGUFInfo:
     quantization: str | None
     chat_template: str | None
     general_type: str | None = None  # "adapter" for a LoRA adapter, else usually None/"model"
+    # written by `mafia train`: the base GGUF and the plain prompt templates it trained on
+    trained_base_sha256: str | None = None
+    trained_prompt_hash: str | None = None
 
 
 def _read(f: BinaryIO, fmt: str) -> object:
@@ -112,6 +116,8 @@ def read_gguf_info(path: str | Path) -> GGUFInfo:
         quantization=quantization,
         chat_template=_opt_str(found.get("tokenizer.chat_template")),
         general_type=_opt_str(found.get("general.type")),
+        trained_base_sha256=_opt_str(found.get("mafia.base_sha256")),
+        trained_prompt_hash=_opt_str(found.get("mafia.prompt_hash")),
     )
 
 

@@ -144,6 +144,10 @@ def _with_adapter(spec: str, base_spec: str, adapter_spec: str) -> ResolvedModel
     if info.architecture != base.architecture:
         raise MafiaError(f"adapter {path} is for {info.architecture}, but {base_spec} is "
                          f"{base.architecture}")
+    if info.trained_base_sha256 not in (None, base.sha256):
+        raise MafiaError(f"adapter {path} was trained on another base model (sha256 "
+                         f"{info.trained_base_sha256[:12]}), not {base_spec} "
+                         f"(sha256 {base.sha256[:12]})")
     return ResolvedModel(alias=spec, path=base.path, sha256=base.sha256,
                          quantization=base.quantization, chat_template=base.chat_template,
                          size_bytes=base.size_bytes, adapter=path.resolve(),

@@ -148,6 +148,28 @@ def test_a_grown_prompt_reuses_the_seat_cells_and_a_new_seat_reuses_another_seat
     assert other.reused_tokens == 0
 
 
+def test_new_text_every_seat_reads_is_evaluated_once_and_copied(group) -> None:
+    """The plain profile's layout: shared rules and public record, then each seat's private
+    part. Public lines added since the seats' last calls are read by one seat only."""
+    news = ("Dave: I checked Bob last night and he is mafia, so vote for Bob today.\n"
+            "Eve: I do not trust Dave, he voted for Carol yesterday and Carol was town.\n")
+
+    def prompt(me: str, public: str) -> str:
+        return f"{HEADER}{public}Only {me} knows: {me} is a villager.\n{me} votes for"
+
+    _fresh(group)
+    names = ("Alice", "Carol", "Eve")
+    _choose_together(group, [prompt(n, "Day 1.\n") for n in names])
+    second = _choose_together(group, [prompt(n, "Day 1.\n" + news) for n in names])
+    shared = len(group.ctx.tokenize(HEADER + "Day 1.\n" + news)) - 2
+    assert len(group.ctx.tokenize(news)) > 32  # more than a copy's minimum
+    evaluated = [c.prompt_tokens - c.shared_tokens - c.reused_tokens for c in second]
+    copiers = [c for c in second if c.shared_tokens >= shared]
+    assert len(copiers) == 2 and all(c.reused_tokens == 0 for c in copiers)
+    # the news once, plus each seat's own tail, and not three times
+    assert sum(evaluated) < len(group.ctx.tokenize(news)) + 3 * 20
+
+
 def test_speech_stops_at_a_newline_and_respects_the_token_limit(group) -> None:
     _fresh(group)
     jobs = [TextJob(i, _prompt(n, "nothing").replace("votes to eliminate:", "says:"), seed=3,

@@ -48,6 +48,12 @@ def test_bad_training_input_is_one_error_line(tmp_path: Path,
     assert "was made for x" in capsys.readouterr().err
     assert main(["play", "--agents", f"gemma3-270m+{bad}", "--quiet"]) == 2
     assert "not a readable GGUF" in capsys.readouterr().err
+    from mafia.train.export import write_gguf_adapter
+
+    foreign = tmp_path / "foreign.gguf"
+    write_gguf_adapter(foreign, {}, alpha=32.0, meta={"mafia.base_sha256": "0" * 64})
+    assert main(["play", "--agents", f"gemma3-270m+{foreign}", "--quiet"]) == 2
+    assert "trained on another base model" in capsys.readouterr().err
     run = tmp_path / "broken"
     run.mkdir()
     (run / "checkpoint.pt").write_bytes(b"truncated")
@@ -96,3 +102,17 @@ def test_a_few_steps_move_the_target_in_llama_cpp(tmp_path: Path) -> None:
     agent = header["players"][0]["agent"]
     assert agent["profile"] == "plain" and agent["adapter"] == str(adapter.resolve())
     assert len(agent["adapter_sha256"]) == 64
+
+
+def test_the_shipped_adapter_fits_this_base_and_these_templates() -> None:
+    """Editing prompts/plain/ means training the bundled adapter again (README: Training)."""
+    from agents.gguf_meta import read_gguf_info
+    from agents.plain_prompt import PlainBook
+    from agents.registry import ADAPTERS_DIR, resolve
+
+    info = read_gguf_info(ADAPTERS_DIR / "gemma3-270m-mafia.gguf")
+    assert info.general_type == "adapter" and info.architecture == "gemma3"
+    assert info.trained_base_sha256 == resolve("gemma3-270m").sha256
+    assert info.trained_prompt_hash == PlainBook().hash
+    model = resolve("gemma3-270m-mafia")
+    assert model.adapter == (ADAPTERS_DIR / "gemma3-270m-mafia.gguf").resolve()

@@ -74,7 +74,7 @@ class _Work:
     tokens: list[int]
     keep: int = 0  # prompt tokens already in the seat's cells
     copied: int = 0  # of those, copied from another seat in this call
-    fresh: int = 0  # of those, evaluated in this call (the first batch's common prefix)
+    fresh: int = 0  # of those, evaluated in this call (the batch's shared prefix)
     result: JobResult = field(default_factory=JobResult)
     options: list[list[int]] = field(default_factory=list)  # option tokens after the prompt
     paths: list[tuple[int, ...]] = field(default_factory=list)  # deepest inner trie paths
@@ -220,7 +220,7 @@ class MultiSeqContext:
 
     def _run(self, jobs: Sequence[Job]) -> list[JobResult]:
         works = [_Work(job, self.tokenize(job.prompt)) for job in jobs]
-        self._share_first_prefix(works)
+        self._share_prefix(works)
         for w in works:
             w.keep, copied = self._attach(w.job.seq, w.tokens)
             w.copied = max(w.copied, copied)
@@ -237,25 +237,27 @@ class MultiSeqContext:
         self._generate([w for w in works if isinstance(w.job, TextJob)])
         return [w.result for w in works]
 
-    def _share_first_prefix(self, works: list[_Work]) -> None:
-        """At the first batch of a game nothing is cached: read the common start of the
-        prompts (the rules header) once, into the first seat, and copy it to the others."""
-        if any(self.cached.values()) or len(works) < 2:
+    def _share_prefix(self, works: list[_Work]) -> None:
+        """Text every prompt of this batch starts with and some seats have not read yet (the
+        rules at a game's first batch; later, the public lines since a seat's last call) is
+        read once, by the seat that holds most of it already, so that the others can copy it
+        from that seat in `_attach` instead of each evaluating it again."""
+        if len(works) < 2:
             return
         n = min(len(w.tokens) for w in works) - 1
         for w in works[1:]:
             n = min(n, common_prefix(works[0].tokens, w.tokens))
-        if n <= MIN_COPY:
+        held = {w.job.seq: common_prefix(self.cached.get(w.job.seq, []), w.tokens[:n])
+                for w in works}
+        donor = max(works, key=lambda w: held[w.job.seq])
+        if not any(n - held[w.job.seq] > MIN_COPY for w in works if w is not donor):
             return
-        first = works[0].job.seq
-        self.raw.llama_memory_seq_rm(self.mem, first, -1, -1)
-        self._decode([(t, p, first, False) for p, t in enumerate(works[0].tokens[:n])])
-        self.cached[first] = works[0].tokens[:n]
-        works[0].fresh = n
-        for w in works[1:]:
-            self._copy(first, w.job.seq, n)
-            self.cached[w.job.seq] = w.tokens[:n]
-            w.copied = n
+        keep, copied = self._attach(donor.job.seq, donor.tokens[:n + 1])
+        if keep < n:
+            seq = donor.job.seq
+            self._decode([(t, p, seq, False) for p, t in enumerate(donor.tokens[keep:n], keep)])
+            self.cached[seq] = donor.tokens[:n]
+        donor.fresh, donor.copied = n - keep, copied
 
     def _plan_options(self, w: _Work) -> None:
         """Option tokens after the prompt, and the deepest inner paths of their trie: the

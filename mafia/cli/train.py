@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("data", type=Path)
     f.add_argument("--out", required=True, type=Path, help="run folder (checkpoints, adapter)")
     f.add_argument("--steps", type=positive_int, default=1000,
-                   help="optimizer steps, one example (or packed sequence) each")
+                   help="optimizer steps, one packed sequence of examples each")
     f.add_argument("--seed", type=non_negative_int, default=0)
     f.add_argument("--lr", type=float, default=2e-4)
     f.add_argument("--rank", type=positive_int, default=16)
@@ -34,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--threads", type=positive_int, help="torch threads (default: all cores)")
     f.add_argument("--save-every", type=positive_int, default=100, metavar="STEPS")
     f.add_argument("--model", default="gemma3-270m", help="base model (default gemma3-270m)")
+    f.add_argument("--pack-tokens", type=positive_int, default=1024, metavar="TOKENS",
+                   help="examples that share a prefix go in one sequence of up to this many "
+                        "tokens (default 1024; 1 trains one example per step)")
     f.set_defaults(run=run_fit)
     e = verbs.add_parser("export", help="write a run's latest checkpoint as a GGUF adapter")
     e.add_argument("run_dir", type=Path)
@@ -81,7 +84,8 @@ def run_fit(args: argparse.Namespace) -> int:
 
     fit(FitOptions(data=args.data, out=args.out, steps=args.steps, seed=args.seed, lr=args.lr,
                    rank=args.rank, device=args.device, threads=args.threads,
-                   save_every=args.save_every, model=args.model))
+                   save_every=args.save_every, model=args.model,
+                   pack_tokens=args.pack_tokens))
     return 0
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import random
 import time
@@ -22,6 +23,7 @@ from typing import Any
 
 from mafia.errors import MafiaError
 from mafia.train.data import read_dataset
+from mafia.train.pack import Pack, build_packs, masks
 
 TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 WARMUP = 20  # steps of linear learning-rate warm-up
@@ -39,6 +41,7 @@ class FitOptions:
     threads: int | None = None
     save_every: int = 100
     model: str = "gemma3-270m"
+    pack_tokens: int = 1024
 
 
 def require_extra() -> None:
@@ -78,27 +81,27 @@ def check_dataset(meta: dict[str, Any], model: Any, path: Path) -> None:
                          "mafia train data again")
 
 
-class Tokenized:
-    """Examples as (token ids, answer positions), tokenized lazily by llama.cpp."""
+def tokenize(model_path: Path, examples: list[dict[str, Any]]) -> list[tuple[list[int], list[int]]]:
+    """Each example as (token ids of prompt + target, positions of the target's tokens),
+    tokenized by llama.cpp as at play time."""
+    from agents.backends.llama_loading import load_llama
 
-    def __init__(self, model_path: Path, examples: list[dict[str, Any]]) -> None:
-        from agents.backends.llama_loading import load_llama
+    llm = load_llama(model_path=str(model_path), vocab_only=True, verbose=False)
+    out = []
+    for ex in examples:
+        prompt = llm.tokenize(ex["prompt"].encode(), add_bos=True, special=False)
+        full = llm.tokenize((ex["prompt"] + ex["target"]).encode(), add_bos=True,
+                            special=False)
+        start = _common_start(prompt, full)
+        out.append((list(full), list(range(max(start, 1), len(full)))))
+    return out
 
-        self.llm = load_llama(model_path=str(model_path), vocab_only=True, verbose=False)
-        self.examples = examples
 
-    def __len__(self) -> int:
-        return len(self.examples)
-
-    def __getitem__(self, i: int) -> tuple[list[int], list[int]]:
-        ex = self.examples[i]
-        prompt = self.llm.tokenize(ex["prompt"].encode(), add_bos=True, special=False)
-        full = self.llm.tokenize((ex["prompt"] + ex["target"]).encode(), add_bos=True,
-                                 special=False)
-        start = 0
-        while start < min(len(prompt), len(full)) and prompt[start] == full[start]:
-            start += 1
-        return list(full), list(range(max(start, 1), len(full)))
+def _common_start(a: list[int], b: list[int]) -> int:
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    return i
 
 
 def load_base(model: Any, device: str, rank: int) -> Any:
@@ -111,7 +114,7 @@ def load_base(model: Any, device: str, rank: int) -> Any:
     hf_logging.set_verbosity_error()
     base = AutoModelForCausalLM.from_pretrained(str(model.path.parent),
                                                 gguf_file=model.path.name,
-                                                dtype=torch.float32)
+                                                dtype=torch.float32, attn_implementation="sdpa")
     base.config.quantization_config = None  # loaded from GGUF; nothing is quantized now
     dtype = torch.bfloat16
     base = base.to(device=device, dtype=dtype)
@@ -124,20 +127,34 @@ def load_base(model: Any, device: str, rank: int) -> Any:
     return peft_model
 
 
-def answer_loss(peft_model: Any, ids: list[int], positions: list[int], device: str) -> Any:
-    """Mean cross-entropy of the answer tokens; logits only at the positions before them."""
+def pack_loss(peft_model: Any, pack: Pack, device: str) -> Any:
+    """Mean over the pack's examples of each one's mean cross-entropy on its answer tokens;
+    logits only where an answer token is predicted (the 262k-token output matrix dominates)."""
     import torch
 
     causal = peft_model.base_model.model  # e.g. Gemma3ForCausalLM
-    inp = torch.tensor([ids], device=device)
-    hidden = causal.model(input_ids=inp).last_hidden_state[0]
-    before = torch.tensor([p - 1 for p in positions], device=device)
-    logits = causal.lm_head(hidden.index_select(0, before)).float()
+    inp = torch.tensor([pack.ids], device=device)
+    pos = torch.tensor([pack.positions], device=device)
+    attn = masks(pack, getattr(causal.config, "sliding_window", None), device)
+    hidden = causal.model(input_ids=inp, position_ids=pos, attention_mask=attn).last_hidden_state[0]
+    where = [i for ans in pack.answers for i, _ in ans]
+    logits = causal.lm_head(hidden.index_select(0, torch.tensor(where, device=device))).float()
     cap = getattr(causal.config, "final_logit_softcapping", None)
     if cap:
         logits = torch.tanh(logits / cap) * cap
-    target = torch.tensor([ids[p] for p in positions], device=device)
-    return torch.nn.functional.cross_entropy(logits, target)
+    target = torch.tensor([t for ans in pack.answers for _, t in ans], device=device)
+    token_loss = torch.nn.functional.cross_entropy(logits, target, reduction="none")
+    sizes = [len(ans) for ans in pack.answers]
+    per_example = torch.stack([part.mean() for part in token_loss.split(sizes)])
+    return per_example.mean()
+
+
+def learning_rate(opts: FitOptions, step: int) -> float:
+    """Linear warm-up, then a cosine decay to a tenth at the last step."""
+    if step < WARMUP:
+        return opts.lr * (step + 1) / WARMUP
+    done = min(1.0, (step - WARMUP) / max(1, opts.steps - WARMUP))
+    return opts.lr * (0.1 + 0.45 * (1 + math.cos(math.pi * done)))
 
 
 def fit(opts: FitOptions) -> Path:
@@ -173,13 +190,17 @@ def fit(opts: FitOptions) -> Path:
     peft_model = load_base(model, opts.device, opts.rank)
     params = [p for p in peft_model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=opts.lr, weight_decay=0.0)
-    order = random.Random(opts.seed).sample(range(len(examples)), len(examples))
     step, tokens_done, seconds_done = 0, 0, 0.0
     if state is not None:
         peft_model.load_state_dict(state["adapter"], strict=False)
         optimizer.load_state_dict(state["optimizer"])
         step, tokens_done, seconds_done = state["step"], state["tokens"], state["seconds"]
-    data = Tokenized(model.path, examples)
+    packs = build_packs(tokenize(model.path, examples), opts.pack_tokens)
+    order = random.Random(opts.seed).sample(range(len(packs)), len(packs))
+    covered = sum(p.covered for p in packs)
+    print(f"{len(examples)} examples in {len(packs)} packs: "
+          f"{sum(len(p) for p in packs)} tokens to compute for {covered} "
+          f"({covered / max(1, sum(len(p) for p in packs)):.1f}x shared)")
     log = open(opts.out / "train-log.jsonl", "a")
     peft_model.train()
     started = time.perf_counter() - seconds_done
@@ -192,25 +213,26 @@ def fit(opts: FitOptions) -> Path:
             epoch, i = divmod(step, len(order))
             index = order[i] if epoch == 0 else random.Random(f"{opts.seed}:{epoch}").sample(
                 order, len(order))[i]
-            ids, positions = data[index]
+            pack = packs[index]
             t0 = time.perf_counter()
             for group in optimizer.param_groups:
-                group["lr"] = opts.lr * min(1.0, (step + 1) / WARMUP)
-            loss = answer_loss(peft_model, ids, positions, opts.device)
+                group["lr"] = learning_rate(opts, step)
+            loss = pack_loss(peft_model, pack, opts.device)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
             step += 1
-            tokens_done += len(ids)
-            window = (window + [(loss.item(), len(ids), time.perf_counter() - t0)])[-50:]
+            tokens_done += len(pack)
+            window = (window + [(loss.item(), len(pack), time.perf_counter() - t0)])[-20:]
             rate = sum(w[1] for w in window) / max(1e-9, sum(w[2] for w in window))
             mean_loss = sum(w[0] for w in window) / len(window)
             progress.update(task, completed=step,
-                            info=f"loss {mean_loss:.3f} · {rate:.0f} tok/s")
-            if step % 10 == 0 or step == opts.steps:
-                log.write(json.dumps({"step": step, "loss": mean_loss, "tokens": tokens_done,
-                                      "tok_s": rate,
+                            info=f"loss {mean_loss:.3f} · {rate:.0f} tok/s · epoch {epoch + 1}")
+            if step % 5 == 0 or step == opts.steps:
+                log.write(json.dumps({"step": step, "epoch": epoch + 1, "loss": mean_loss,
+                                      "tokens": tokens_done, "tok_s": rate,
+                                      "lr": learning_rate(opts, step - 1),
                                       "wall_s": time.perf_counter() - started}) + "\n")
                 log.flush()
             if step % opts.save_every == 0 or step == opts.steps:
