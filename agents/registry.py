@@ -213,6 +213,18 @@ def print_models() -> None:
         table.add_row(alias, "yes", "yes" if m.chat_template else "no", m.quantization or "?",
                       f"{m.size_bytes / 2**20:.0f} MiB", bundled.description)
         details.append(f"{alias}\n  file:   {m.path}\n  sha256: {m.sha256}")
+    for alias, (base_alias, name) in BUNDLED_ADAPTERS.items():
+        try:
+            m = resolve(alias)
+        except MafiaError as exc:
+            table.add_row(alias, "no", "?", "?", "?", str(exc))
+            continue
+        assert m.adapter is not None
+        table.add_row(alias, "yes", "yes" if m.chat_template else "no",
+                      f"{m.quantization or '?'} + LoRA F16",
+                      f"{m.adapter.stat().st_size / 2**20:.1f} MiB adapter",
+                      f"{base_alias} trained to play by mafia train (plain profile)")
+        details.append(f"{alias}\n  adapter: {m.adapter}\n  sha256:  {m.adapter_sha256}")
     console.print(table)
     for text in details:
         console.print(text, soft_wrap=True)
