@@ -61,7 +61,8 @@ def test_bad_training_input_is_one_error_line(tmp_path: Path,
     assert "unreadable" in capsys.readouterr().err
 
 
-def test_a_few_steps_move_the_target_in_llama_cpp(tmp_path: Path) -> None:
+def test_a_few_steps_move_the_target_in_llama_cpp(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
     from agents.backends.llama_cpp_backend import LlamaCppBackend
     from agents.registry import resolve
 
@@ -89,6 +90,15 @@ def test_a_few_steps_move_the_target_in_llama_cpp(tmp_path: Path) -> None:
 
     before, after = target_logprob("gemma3-270m"), target_logprob(f"gemma3-270m+{adapter}")
     assert after > before + 1.0, (before, after)
+    # `mafia train eval` sees the same: the teacher's vote became more likely
+    def evaluated(spec: str) -> dict:
+        capsys.readouterr()
+        assert main(["train", "eval", str(one), "--agents", spec, "--json"]) == 0
+        return json.loads(capsys.readouterr().out)["kinds"]["vote"]
+
+    base, trained = evaluated("gemma3-270m"), evaluated(f"gemma3-270m+{adapter}")
+    assert base["n"] == trained["n"] == 1
+    assert trained["mean_logprob"] > base["mean_logprob"] + 0.5, (base, trained)
     # resuming a finished run changes nothing; more steps continue from the checkpoint
     assert main(["train", "fit", str(one), "--out", str(run), "--steps", "7", "--lr", "1e-3",
                  "--save-every", "3"]) == 0

@@ -42,6 +42,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("run_dir", type=Path)
     e.add_argument("--out", type=Path, help="adapter file (default RUN/adapter.gguf)")
     e.set_defaults(run=run_export)
+    v = verbs.add_parser("eval", help="how often a model picks the teacher's choice, by kind, "
+                                      "on a held-out dataset")
+    v.add_argument("data", type=Path, help="a dataset from mafia train data (another --seed "
+                                           "than the training set's)")
+    v.add_argument("--agents", default="gemma3-270m-mafia", metavar="SPEC",
+                   help="the model to score (default gemma3-270m-mafia)")
+    v.add_argument("--limit", type=positive_int, help="score at most this many choices")
+    v.add_argument("--threads", type=positive_int, help="llama.cpp threads (default: all cores)")
+    v.add_argument("--json", action="store_true", help="print the figures as JSON")
+    v.set_defaults(run=run_eval)
     p.set_defaults(run=lambda args: (p.print_help(), 2)[1])
 
 
@@ -94,4 +104,45 @@ def run_export(args: argparse.Namespace) -> int:
 
     path = export_run(args.run_dir, args.out)
     print(f"adapter: {path}")
+    return 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    import json
+    import random
+
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from mafia.train.data import read_dataset
+    from mafia.train.evaluate import score_choices
+
+    from agents.backends.llama_cpp_backend import LlamaCppBackend
+    from agents.registry import resolve
+
+    meta, examples = read_dataset(args.data)
+    model = resolve(args.agents)
+    choices = [e for e in examples if e.get("options")]
+    if args.limit and len(choices) > args.limit:  # a seeded sample, the same every time
+        choices = random.Random(0).sample(choices, args.limit)
+    backend = LlamaCppBackend(model, n_ctx=2048, n_threads=args.threads)
+    with Progress(transient=True) as progress:
+        task = progress.add_task(f"scoring {model.alias}", total=len(choices))
+        scores = score_choices(backend, choices,
+                               on_example=lambda n: progress.update(task, completed=n))
+    figures = {kind: s.as_json() for kind, s in sorted(scores.items())}
+    if args.json:
+        print(json.dumps({"model": model.alias, "data": str(args.data), "kinds": figures}))
+        return 0
+    table = Table(title=f"{model.alias}: the teacher's choice on {args.data}",
+                  title_justify="left")
+    for col in ("kind", "n", "top-1", "chance", "mean log p"):
+        table.add_column(col, justify="left" if col == "kind" else "right")
+    for kind, f in figures.items():
+        table.add_row(kind, str(f["n"]), f"{100 * f['top1']:.1f}%", f"{100 * f['chance']:.1f}%",
+                      f"{f['mean_logprob']:.2f}")
+    Console().print(table)
+    print("top-1: the teacher's option was the model's most likely; chance: a uniform guess; "
+          "mean log p: of the teacher's option, over the options")
     return 0
