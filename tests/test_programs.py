@@ -204,7 +204,9 @@ def log(name, text):
         f.write(text + "\n")
 
 log("pids", str(os.getpid()))
-print(f"{me} seed {os.environ['MAFIA_SEED']} seat {os.environ['MAFIA_SEAT']}", file=sys.stderr)
+# one write per line: the bots share the log file (O_APPEND), and print() writes the text and
+# its newline separately, so two bots' lines could interleave on a busy machine
+sys.stderr.write(f"{me} seed {os.environ['MAFIA_SEED']} seat {os.environ['MAFIA_SEAT']}\n")
 if mode == "crash":
     sys.exit(3)
 answered = 0
