@@ -91,6 +91,14 @@ BUNDLED: dict[str, Bundled] = {
 }
 
 
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _cached_sha256(path: Path) -> str:
     """sha256 of a file, remembered per (path, size, mtime) so big files hash once."""
     stat = path.stat()
@@ -102,11 +110,7 @@ def _cached_sha256(path: Path) -> str:
         cache = {}
     if key in cache:
         return str(cache[key])
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    cache[key] = digest.hexdigest()
+    cache[key] = file_sha256(path)
     try:
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
         cache_file.write_text(json.dumps(cache, indent=0))

@@ -35,6 +35,36 @@ def test_dataset_examples_are_plain_prompts_with_the_teachers_answers(tmp_path: 
     assert again.read_text() == out.read_text()  # seeded
 
 
+def test_a_student_plays_and_the_teacher_labels(tmp_path: Path) -> None:
+    """DAgger data (`--student`): the games are the student's own, move for move (here a
+    random player), and every choice is labelled with the teacher's answer in that state."""
+    from mafia.config import make_rules
+    from mafia.engine import Engine
+    from mafia.events import VoteCast
+    from mafia.train.data import game_seed
+
+    from agents.random_player import RandomPlayer
+
+    out = tmp_path / "d.jsonl"
+    assert main(["train", "data", "--games", "2", "--seed", "5", "--student", "random",
+                 "--out", str(out)]) == 0
+    meta, examples = read_dataset(out)
+    assert meta["student"] == "random"
+    for game in range(2):
+        seed = game_seed(5, game)
+        alone = asyncio.run(Engine(make_rules(players=7), seed,
+                                   [RandomPlayer(seed, seat) for seat in range(7)]).run())
+        votes = sorted((e.voter, f" {e.target}") for e in alone.events
+                       if isinstance(e, VoteCast))
+        recorded = sorted((e["seat"], e["played"]) for e in examples
+                          if e["game"] == game and e["kind"] == "vote")
+        assert votes and recorded == votes
+    choices = [e for e in examples if "options" in e]
+    assert all(e["target"] in e["options"] and e["played"] in e["options"] for e in choices)
+    # the labels are the teacher's, not the student's: they often differ
+    assert sum(e["target"] != e["played"] for e in choices) > len(choices) / 4
+
+
 def test_bad_training_input_is_one_error_line(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.jsonl"
@@ -105,6 +135,14 @@ def test_a_few_steps_move_the_target_in_llama_cpp(tmp_path: Path,
                  "--save-every", "3"]) == 0
     assert json.loads((run / "summary.json").read_text())["steps"] == 7
     assert main(["train", "fit", str(one), "--out", str(run), "--steps", "7", "--lr", "5e-4"]) == 2
+    # a second round starts from the first's adapter, on several datasets at once
+    again = tmp_path / "round2"
+    assert main(["train", "fit", str(one), str(one), "--out", str(again), "--steps", "1",
+                 "--lr", "1e-9", "--init", str(adapter)]) == 0
+    assert abs(target_logprob(f"gemma3-270m+{again / 'adapter.gguf'}") - after) < 0.3
+    assert main(["train", "fit", str(one), "--out", str(tmp_path / "r8"), "--steps", "1",
+                 "--rank", "8", "--init", str(adapter)]) == 2
+    assert "another rank" in capsys.readouterr().err
     # the batched backend plays a whole game with the adapter, plain profile by default
     out = tmp_path / "game.jsonl"
     assert main(["play", "--agents", f"gemma3-270m+{adapter}", "--players", "5", "--seed", "1",

@@ -21,9 +21,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--model", default="gemma3-270m",
                    help="the base model whose tokenizer sizes the prompts (default gemma3-270m)")
     d.add_argument("--out", required=True, type=Path)
+    d.add_argument("--student", metavar="SPEC",
+                   help="the student plays every seat and the teacher only labels its "
+                        "decisions (DAgger: the states its own play reaches)")
+    d.add_argument("--threads", type=positive_int, help="llama.cpp threads for the student")
     d.set_defaults(run=run_data)
     f = verbs.add_parser("fit", help="train a LoRA adapter on a dataset and export it")
-    f.add_argument("data", type=Path)
+    f.add_argument("data", type=Path, nargs="+",
+                   help="one or more datasets from mafia train data (trained on as one)")
     f.add_argument("--out", required=True, type=Path, help="run folder (checkpoints, adapter)")
     f.add_argument("--steps", type=positive_int, default=1000,
                    help="optimizer steps, one packed sequence of examples each")
@@ -37,6 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--pack-tokens", type=positive_int, default=1024, metavar="TOKENS",
                    help="examples that share a prefix go in one sequence of up to this many "
                         "tokens (default 1024; 1 trains one example per step)")
+    f.add_argument("--init", type=Path, metavar="ADAPTER",
+                   help="start from this GGUF adapter (e.g. the shipped one, for a second "
+                        "round) instead of an untrained one")
     f.set_defaults(run=run_fit)
     e = verbs.add_parser("export", help="write a run's latest checkpoint as a GGUF adapter")
     e.add_argument("run_dir", type=Path)
@@ -62,8 +70,11 @@ def run_data(args: argparse.Namespace) -> int:
     from mafia.train.data import write_dataset
 
     from agents.registry import resolve
+    from agents.specs import ModelOptions, is_model_spec
 
     model = resolve(args.model)
+    if args.student and is_model_spec(args.student):
+        resolve(args.student)  # an unknown model is one error line before any game
     count = _token_counter(model.path)
     rules = make_rules(players=args.players)
     try:
@@ -72,12 +83,15 @@ def run_data(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise MafiaError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     with out, Progress() as progress:
-        task = progress.add_task("teacher games", total=args.games)
+        kind = "student" if args.student else "teacher"
+        task = progress.add_task(f"{kind} games", total=args.games)
         total = write_dataset(out, rules=rules, games=args.games, seed=args.seed,
                               count_tokens=count,
                               base={"base": model.alias, "base_sha256": model.sha256},
                               on_game=lambda done, n: progress.update(
-                                  task, completed=done, description=f"teacher games ({n} examples)"))
+                                  task, completed=done, description=f"{kind} games ({n} examples)"),
+                              student=args.student,
+                              options=ModelOptions(threads=args.threads, reuse_models=True))
     print(f"{total} examples from {args.games} games -> {args.out}")
     return 0
 
@@ -92,10 +106,13 @@ def _token_counter(path: Path):  # type: ignore[no-untyped-def]
 def run_fit(args: argparse.Namespace) -> int:
     from mafia.train.fit import FitOptions, fit
 
-    fit(FitOptions(data=args.data, out=args.out, steps=args.steps, seed=args.seed, lr=args.lr,
+    for path in [*args.data, *([args.init] if args.init else [])]:
+        if not path.is_file():
+            raise MafiaError(f"no such file: {path}")
+    fit(FitOptions(data=tuple(args.data), out=args.out, steps=args.steps, seed=args.seed, lr=args.lr,
                    rank=args.rank, device=args.device, threads=args.threads,
                    save_every=args.save_every, model=args.model,
-                   pack_tokens=args.pack_tokens))
+                   pack_tokens=args.pack_tokens, init=args.init))
     return 0
 
 

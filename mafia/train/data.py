@@ -10,6 +10,14 @@ then one line per example:
      "target": text, "options": [labels] (choices only)}
 A choice's target is its option label (" Carol", " speak", " dm Bob", " nobody"); speech's is
 " " + the text + "\n" (the newline ends a message at play time), or "\n" for silence.
+
+With a student (`--student SPEC`, DAgger): the student plays every seat and its answers are
+what happens; the teacher, shown the same requests, only labels them. The examples are then
+the states the student's own play leads to, where a model trained on the teacher's games
+alone goes wrong (a villager claiming to be the detective, votes that follow the claim).
+Such an example also records `"played"`: the label of the student's own choice. The teacher
+remembers what it would have said, not what the student said: its later lines may skip a
+claim the student never made.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from mafia.decisions import Answer, Request
 from mafia.engine import Engine
 
 from agents.heuristic import HeuristicPlayer
+from agents.specs import ModelOptions, build_players
 from agents.plain_player import PLAIN_BUDGET, speech_kind
 from agents.plain_prompt import PlainBook, PlainPrompt
 from agents.prompting import option_label
@@ -43,6 +52,7 @@ class Example:
     prompt: str
     target: str
     options: list[str] | None = None
+    played: str | None = None  # with a student: the label of the choice it made
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -53,27 +63,35 @@ class Recorder:
     plain prompt and the teacher's answer."""
 
     def __init__(self, teacher: Any, prompt: PlainPrompt, game: int, seed: int,
-                 out: list[Example]) -> None:
+                 out: list[Example], student: Any = None) -> None:
         self.teacher, self.prompt, self.game, self.seed, self.out = teacher, prompt, game, seed, out
+        self.student = student
 
     def describe(self) -> dict[str, Any]:
-        return self.teacher.describe()  # type: ignore[no-any-return]
+        return (self.student or self.teacher).describe()  # type: ignore[no-any-return]
+
+    async def aclose(self) -> None:
+        if hasattr(self.student, "aclose"):
+            await self.student.aclose()
 
     async def act(self, request: Request) -> Answer:
         answer: Answer = await self.teacher.act(request)
+        played = answer if self.student is None else await self.student.act(request)
         obs, me = request.observation, request.player
         if request.options and answer.choice in request.options:
             labels = [option_label(o) for o in request.options]
             self.out.append(Example(self.game, self.seed, me, request.kind.value,
                                     self.prompt.build(obs, request.kind.value),
                                     option_label(answer.choice), labels))
+            if self.student is not None and played.choice in request.options:
+                self.out[-1].played = option_label(played.choice)
         wanted = speech_kind(request, answer.choice)
         if wanted is not None:
             text = answer.text.strip()
             self.out.append(Example(self.game, self.seed, me, wanted[0],
                                     self.prompt.build(obs, wanted[0], say_to=wanted[1]),
                                     f" {text}\n" if text else "\n"))
-        return answer
+        return played
 
 
 def game_seed(seed: int, i: int) -> int:
@@ -84,20 +102,25 @@ def game_seed(seed: int, i: int) -> int:
 
 def write_dataset(out: TextIO, *, rules: Rules, games: int, seed: int,
                   count_tokens: Callable[[str], int], base: dict[str, Any],
-                  on_game: Callable[[int, int], None] | None = None) -> int:
-    """Play `games` all-teacher games and write their examples; returns the example count."""
+                  on_game: Callable[[int, int], None] | None = None,
+                  student: str | None = None, options: ModelOptions = ModelOptions()) -> int:
+    """Play `games` games (the teacher's, or the student's with the teacher's labels) and
+    write their examples; returns the example count."""
     book = PlainBook()
     meta = {"format": FORMAT, **base, "profile": "plain", "prompt_hash": book.hash,
             "teacher": "heuristic", "games": games, "seed": seed, "players": rules.players,
-            "budget_tokens": PLAIN_BUDGET}
+            "budget_tokens": PLAIN_BUDGET, **({"student": student} if student else {})}
     out.write(json.dumps(meta) + "\n")
     total = 0
     for i in range(games):
         s = game_seed(seed, i)
         examples: list[Example] = []
+        students = (build_players([student], rules.players, s, options) if student
+                    else [None] * rules.players)
         players = [Recorder(HeuristicPlayer(s, seat),
                             PlainPrompt(book, count_tokens=count_tokens,
-                                        budget_tokens=PLAIN_BUDGET), i, s, examples)
+                                        budget_tokens=PLAIN_BUDGET), i, s, examples,
+                            students[seat])
                    for seat in range(rules.players)]
         asyncio.run(Engine(rules, s, players).run())
         for ex in examples:

@@ -46,3 +46,26 @@ def write_gguf_adapter(path: Path, state: dict[str, Any], *, alpha: float,
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
+
+
+def read_gguf_adapter(path: Path, keys: list[str]) -> tuple[dict[str, Any], float]:
+    """A GGUF LoRA adapter's tensors under the PEFT `keys` they were written from, and its
+    alpha: the inverse of write_gguf_adapter (to start a training round from an adapter).
+    ValueError if the file lacks one of them."""
+    import numpy as np
+    import torch
+    from gguf import GGUFReader
+
+    reader = GGUFReader(str(path))
+    tensors = {t.name: t for t in reader.tensors}
+    field = reader.get_field("adapter.lora.alpha")
+    if field is None:
+        raise ValueError("no adapter.lora.alpha: not a LoRA adapter")
+    alpha = float(field.parts[field.data[0]][0])
+    names = tensor_names({k: None for k in keys})
+    state = {}
+    for key, name in names.items():
+        if name not in tensors:
+            raise ValueError(f"no tensor {name}")
+        state[key] = torch.from_numpy(np.array(tensors[name].data, dtype=np.float32))
+    return state, alpha

@@ -11,7 +11,6 @@ so an interrupted run resumes where it stopped.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -31,7 +30,7 @@ WARMUP = 20  # steps of linear learning-rate warm-up
 
 @dataclass(frozen=True)
 class FitOptions:
-    data: Path
+    data: tuple[Path, ...]  # one or more datasets, trained on as one
     out: Path
     steps: int = 1000
     seed: int = 0
@@ -42,6 +41,7 @@ class FitOptions:
     save_every: int = 100
     model: str = "gemma3-270m"
     pack_tokens: int = 1024
+    init: Path | None = None  # a GGUF adapter to start from (a second round), else zeros
 
 
 def require_extra() -> None:
@@ -54,14 +54,6 @@ def require_extra() -> None:
     if missing:
         raise MafiaError(f"mafia train needs the training extra ({', '.join(missing)} missing): "
                          "pip install 'mafia[train]'")
-
-
-def _file_sha(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def check_dataset(meta: dict[str, Any], model: Any, path: Path) -> None:
@@ -165,21 +157,25 @@ def fit(opts: FitOptions) -> Path:
         BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn,
     )
 
-    from agents.registry import resolve
+    from agents.registry import file_sha256, resolve
 
     if opts.device == "cuda" and not torch.cuda.is_available():
         raise MafiaError("--device cuda: this torch has no CUDA device")
     model = resolve(opts.model)
-    meta, examples = read_dataset(opts.data)
-    check_dataset(meta, model, opts.data)
+    examples = []
+    for path in opts.data:
+        meta, some = read_dataset(path)
+        check_dataset(meta, model, path)
+        examples += some
     if not examples:
-        raise MafiaError(f"{opts.data} holds no examples")
+        raise MafiaError(f"{', '.join(map(str, opts.data))} hold no examples")
     if opts.threads:
         torch.set_num_threads(opts.threads)
-    config = {**asdict(opts), "data": str(opts.data), "out": str(opts.out),
-              "data_sha256": _file_sha(opts.data), "base_sha256": model.sha256,
+    config = {**asdict(opts), "data": [str(d) for d in opts.data], "out": str(opts.out),
+              "data_sha256": [file_sha256(d) for d in opts.data], "base_sha256": model.sha256,
               "prompt_hash": meta["prompt_hash"], "threads": None, "save_every": None,
-              "device": None, "steps": None}
+              "device": None, "steps": None, "init": str(opts.init) if opts.init else None,
+              "init_sha256": file_sha256(opts.init) if opts.init else None}
     ckpt = opts.out / "checkpoint.pt"
     try:
         opts.out.mkdir(parents=True, exist_ok=True)
@@ -191,6 +187,8 @@ def fit(opts: FitOptions) -> Path:
     params = [p for p in peft_model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=opts.lr, weight_decay=0.0)
     step, tokens_done, seconds_done = 0, 0, 0.0
+    if state is None and opts.init is not None:
+        _start_from(peft_model, opts.init, opts.rank, model.sha256)
     if state is not None:
         peft_model.load_state_dict(state["adapter"], strict=False)
         optimizer.load_state_dict(state["optimizer"])
@@ -248,6 +246,28 @@ def fit(opts: FitOptions) -> Path:
     print(f"trained {step} steps, {tokens_done} tokens, {summary['tok_s']:.0f} tok/s, "
           f"{wall:.0f} s on {device} -> {adapter}")
     return adapter
+
+
+def _start_from(peft_model: Any, path: Path, rank: int, base_sha256: str) -> None:
+    """Load a GGUF adapter's weights into the fresh LoRA layers (same base and rank)."""
+    from mafia.train.export import read_gguf_adapter
+
+    from agents.gguf_meta import read_gguf_info
+
+    try:
+        trained_on = read_gguf_info(path).trained_base_sha256
+        keys = [k for k in peft_model.state_dict() if "lora_" in k]
+        weights, alpha = read_gguf_adapter(path, keys)
+    except (OSError, ValueError) as exc:
+        raise MafiaError(f"--init {path}: not an adapter this run can start from ({exc})"
+                         ) from None
+    if trained_on not in (None, base_sha256):
+        raise MafiaError(f"--init {path} was trained on another base model "
+                         f"(sha256 {trained_on[:12]})")
+    shapes = {k: tuple(v.shape) for k, v in peft_model.state_dict().items() if k in weights}
+    if alpha != 2.0 * rank or any(tuple(weights[k].shape) != shapes[k] for k in keys):
+        raise MafiaError(f"--init {path} has another rank than --rank {rank}")
+    peft_model.load_state_dict(weights, strict=False)
 
 
 def _cpu_name() -> str:
