@@ -24,7 +24,7 @@ from agents.backends.base import Backend
 from agents.plain_prompt import PlainBook
 from agents.prompting import PromptBook, SeatPrompt, option_label
 from agents.registry import ResolvedModel, resolve
-from agents.specs import BASELINES, ModelOptions
+from agents.specs import BASELINES, ModelOptions, effective_profile
 
 # Choices are drawn from the model's own option probabilities sharpened by a temperature:
 # at 1.0 a 270M model's votes were close to uniform noise (a detective's vote for the mafia
@@ -318,10 +318,9 @@ class LLMPlayerFactory:
 
     def profile(self, spec: str) -> str:
         """The prompt profile of a spec's seats ("auto": plain with a trained adapter)."""
-        if self.options.profile != "auto":
-            return self.options.profile
         model = self.models.get(spec)
-        return "plain" if model is not None and model.adapter is not None else "assisted"
+        return effective_profile(self.options.profile,
+                                 model is not None and model.adapter is not None)
 
     def __call__(self, spec: str, seat: int, seed: int) -> Any:
         backend = self._backend(spec, seat)

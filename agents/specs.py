@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from mafia.config import Rules
 from mafia.enums import Role
@@ -48,6 +49,30 @@ class ModelOptions:
 def is_model_spec(spec: str) -> bool:
     """A model alias or GGUF path: not a baseline, not a program seat."""
     return spec not in BASELINES and not is_program_spec(spec)
+
+
+def effective_profile(requested: str, has_adapter: bool) -> str:
+    """A model seat's prompt profile: "auto" is plain for a model with a trained adapter."""
+    if requested != "auto":
+        return requested
+    return "plain" if has_adapter else "assisted"
+
+
+def seat_identity(spec: str, options: ModelOptions) -> dict[str, Any]:
+    """What plays a spec's seats, for provenance: a baseline's or program's spec, or a
+    model's file hashes and prompt profile (the endpoint's URL when it is served)."""
+    if spec in BASELINES or is_program_spec(spec):
+        return {"spec": spec}
+    from agents.registry import resolve
+
+    try:
+        model = resolve(spec)
+    except MafiaError:
+        if options.endpoint is None:
+            raise
+        return {"spec": spec, "endpoint": options.endpoint, "profile": options.profile}
+    return {"spec": spec, "sha256": model.sha256, "adapter_sha256": model.adapter_sha256,
+            "profile": effective_profile(options.profile, model.adapter is not None)}
 
 
 def parse_specs(text: str) -> list[str]:

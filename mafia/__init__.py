@@ -1,3 +1,5 @@
 """mafia: small local language models play the party game Mafia."""
 
-__version__ = "0.1.0"
+# Bumped with every release (README: Versions); transcripts and sweeps record it with the
+# commit and code hashes (mafia/provenance.py).
+__version__ = "0.2.0"

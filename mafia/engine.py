@@ -24,6 +24,7 @@ from mafia.events import (
 )
 from mafia.observation import observe
 from mafia.state import GameState
+from mafia.provenance import build
 from mafia.text import clean_speech
 
 from agents.base import Player
@@ -140,7 +141,7 @@ class Engine:
         dealt = rules.deal(self.rules, self.rng)  # the generator's first use: the deal
         self.emit(
             GameStarted, phase=Phase.SETUP, day=0, seed=self.seed, version=__version__,
-            config=self.rules.model_dump(mode="json"),
+            build=build(), config=self.rules.model_dump(mode="json"),
             players=[{"name": n, "agent": self.players[n].describe()} for n in self.names],
         )
         mafia = [n for n in self.names if dealt[n] is Role.MAFIA]

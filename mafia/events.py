@@ -33,6 +33,8 @@ class GameStarted(BaseEvent):
     version: str
     config: dict[str, Any]  # every rule, defaults filled
     players: list[dict[str, Any]]  # [{name, agent: {...}}] in seat order; no roles
+    # Which build played (mafia/provenance.py); empty in transcripts from before it existed.
+    build: dict[str, Any] = {}
 
 
 class RoleAssigned(BaseEvent):

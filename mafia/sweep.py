@@ -29,9 +29,10 @@ from mafia.config import Rules, filled_rules
 from mafia.engine import Engine, run_game
 from mafia.errors import MafiaError
 from mafia.events import BaseEvent
+from mafia.provenance import build, compared
 from mafia.transcript import TranscriptBuffer, TranscriptWriter
 
-from agents.specs import ModelOptions, Teams, build_players, is_model_spec
+from agents.specs import ModelOptions, Teams, build_players, is_model_spec, seat_identity
 
 MANIFEST = "sweep.json"
 
@@ -86,7 +87,13 @@ class SweepPlan:
         teams = None if self.teams is None else asdict(self.teams)
         return {"agents": list(self.specs), "teams": teams, "seed": self.seed,
                 "rules": self.rules.model_dump(mode="json"), "model_options": options,
-                "engine_version": __version__}
+                **self.players()}
+
+    def players(self) -> dict[str, Any]:
+        """Which build and which model files play: the part of the fingerprint that changes
+        when the code, prompts, version or a model file change under the same command."""
+        return {"build": compared(build()),
+                "seats": {spec: seat_identity(spec, self.options) for spec in self.specs}}
 
     def seat_scheme(self) -> str:
         if self.teams is not None:
@@ -173,12 +180,22 @@ def _upgraded(fingerprint: dict[str, Any]) -> dict[str, Any]:
     return {**fingerprint, "rules": filled_rules(rules)}  # not valid any more: it differs
 
 
+PLAYERS = ("build", "seats")  # fingerprint keys --mixed-builds lets differ
+
+
 def prepare_folder(folder: Path, plan: SweepPlan, command: list[str], games: int,
-                   force: bool, runtime: dict[str, Any] | None = None) -> None:
+                   force: bool, runtime: dict[str, Any] | None = None,
+                   mixed: bool = False) -> None:
     """Create or check the sweep folder and its manifest; clear stale partial games.
 
-    `runtime` (executor, threads, llama.cpp build) is recorded but not compared: it does not
-    define the games, yet explains why two machines' model games may differ."""
+    A different command is refused (or, with `force`, started over). The same command with
+    other players (code, prompts, version, model files, profile) is refused too, since one
+    folder would then pool two players under one name; `mixed` allows it and the manifest's
+    `builds` lists every one that played. `runtime` (executor, threads, llama.cpp build) is
+    recorded but not compared: it does not define the games, yet explains why two machines'
+    model games may differ."""
+    fingerprint = plan.fingerprint()
+    builds = [{**build(), "seats": fingerprint["seats"]}]
     try:
         folder.mkdir(parents=True, exist_ok=True)
         manifest = folder / MANIFEST
@@ -188,24 +205,52 @@ def prepare_folder(folder: Path, plan: SweepPlan, command: list[str], games: int
             except ValueError:
                 old = {}
             previous = _upgraded(old.get("fingerprint", {}))
-            differs = [k for k, v in plan.fingerprint().items() if previous.get(k) != v]
-            if differs and not force:
+            differs = [k for k, v in fingerprint.items() if previous.get(k) != v]
+            command_differs = [k for k in differs if k not in PLAYERS]
+            if command_differs and not force:
                 raise MafiaError(
                     f"{folder} holds a sweep made with a different command (differs in: "
-                    f"{', '.join(differs)}); use another --out, or --force to start it over")
-            if differs:
+                    f"{', '.join(command_differs)}); use another --out, or --force to start "
+                    "it over")
+            if command_differs:
                 for stale in folder.glob("game-*.jsonl"):
                     stale.unlink()
+            elif differs and not mixed:
+                raise MafiaError(
+                    f"{folder} holds games of other players (differs in: "
+                    f"{', '.join(_player_changes(previous, fingerprint))}); use another --out, "
+                    "--mixed-builds to add this build's games to them, or --force to start "
+                    "it over")
+            elif differs:
+                earlier = old.get("builds") or [{**previous.get("build", {}),
+                                                 "seats": previous.get("seats")}]
+                builds = [*earlier, *builds] if builds[0] not in earlier else earlier
+            elif old.get("builds"):
+                builds = old["builds"]
         for part in folder.glob("game-*.part"):
             part.unlink()  # games in flight when a previous run was killed: played again
         manifest.write_text(json.dumps({
             "command": command, "games": games, "version": __version__,
             "seat_scheme": plan.seat_scheme(),
-            "fingerprint": plan.fingerprint(),
+            "fingerprint": fingerprint, "builds": builds,
             **({} if runtime is None else {"runtime": runtime}),
         }, indent=1) + "\n")
     except OSError as exc:
         raise MafiaError(f"cannot use sweep folder {folder}: {exc.strerror or exc}") from None
+
+
+def _player_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """What changed between two fingerprints' players, by name: build.prompts, seats.SPEC..."""
+    if "build" not in old:
+        return ["build (the folder's games were played before builds were recorded)"]
+    out = []
+    old_build, new_build = old.get("build") or {}, new["build"]
+    out += [f"build.{k}" for k in new_build if old_build.get(k) != new_build[k]]
+    old_seats = old.get("seats") or {}
+    for spec, seat in new["seats"].items():
+        before = old_seats.get(spec) or {}
+        out += [f"{spec}.{k}" for k in seat if before.get(k) != seat[k]]
+    return out or ["players"]
 
 
 def runtime(executor: str, plan: SweepPlan) -> dict[str, Any]:

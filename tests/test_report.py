@@ -39,7 +39,7 @@ from agents.random_player import RandomPlayer
 GAMES = 40  # seed 35 has a detective voting after the mafia they found died
 PNG = b"\x89PNG\r\n\x1a\n"
 TOP_KEYS = {"path", "transcripts", "games", "skipped", "warnings", "agents", "rules",
-            "rule_sets", "wins", "teams", "models", "rating", "behaviour", "quality",
+            "rule_sets", "builds", "wins", "teams", "models", "rating", "behaviour", "quality",
             "protocols", "baseline"}
 MODEL_KEYS = {"games", "seat_games", "win", "survival", "invalid_actions", "decisions",
               "invalid_rate", "tokens_per_game", "prompt_tokens_per_game", "seconds_per_game",

@@ -28,6 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="bootstrap resamples for rating intervals (default 200)")
     p.add_argument("--seed", type=non_negative_int, default=0,
                    help="seed of the bootstrap generator (default 0)")
+    p.add_argument("--mixed-builds", action="store_true",
+                   help="pool games played by different builds (code, prompts, model files "
+                        "or profiles); each is listed")
     p.set_defaults(run=run)
 
 
@@ -40,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.plots:
         plot_folder(args.plots)  # fail before the slow part, not after
-    report = build_report(args.path, bootstrap=args.bootstrap, seed=args.seed, baseline_games=0)
+    report = build_report(args.path, bootstrap=args.bootstrap, seed=args.seed, baseline_games=0,
+                          mixed_builds=args.mixed_builds)
     err = Console(stderr=True, highlight=False)
     if args.baseline_games:
         # A bar only on a terminal: piped stderr (e.g. under --json) stays clean.

@@ -59,6 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="sweep folder")
     p.add_argument("--force", action="store_true",
                    help="start over if DIR holds a sweep made with a different command")
+    p.add_argument("--mixed-builds", action="store_true",
+                   help="resume even though the code, prompts or model files changed since "
+                        "DIR's games were played (the manifest lists every build)")
     add_model_options(p)
     p.set_defaults(run=run)
 
@@ -94,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     workers = args.workers or (1 if models else (os.cpu_count() or 1))
     folder = Path(args.out)
     prepare_folder(folder, plan, ["mafia", *sys.argv[1:]], args.games, args.force,
-                   runtime(args.executor, plan))
+                   runtime(args.executor, plan), mixed=args.mixed_builds)
     done = finished(folder, args.games)
     todo = [i for i in range(args.games) if i not in done]
     console = Console(highlight=False, stderr=True)

@@ -13,7 +13,7 @@ from mafia.config import filled_rules
 from mafia.errors import MafiaError
 from mafia.report.baseline import Baseline, Comparison, compare, run_baseline
 from mafia.report.behaviour import Behaviour, behaviour
-from mafia.report.load import Loaded, load_games
+from mafia.report.load import Game, Loaded, load_games
 from mafia.report.metrics import ModelStats, TeamStats, model_stats, team_stats
 from mafia.report.protocols import ProtocolStats, protocol_stats
 from mafia.report.quality import Quality, quality
@@ -34,6 +34,7 @@ class Report:
     behaviour: Behaviour
     quality: Quality
     protocols: dict[str, ProtocolStats] = field(default_factory=dict)
+    builds: list[tuple[dict[str, Any], int]] = field(default_factory=list)  # (build, games)
     baseline: Baseline | None = None
     comparisons: list[Comparison] = field(default_factory=list)
 
@@ -49,15 +50,22 @@ class Report:
 
 def build_report(path: str | Path, *, bootstrap: int = 200, seed: int = 0,
                  baseline_games: int = 2000,
-                 on_baseline: Callable[[int], None] | None = None) -> Report:
+                 on_baseline: Callable[[int], None] | None = None,
+                 mixed_builds: bool = False) -> Report:
     """Everything `mafia report` shows. `seed` drives the bootstrap; baseline game i uses seed
-    BASELINE_FIRST_SEED + i; `on_baseline(done)` is called after each baseline game."""
+    BASELINE_FIRST_SEED + i; `on_baseline(done)` is called after each baseline game. Games of
+    different builds (code, prompts, model files, profiles) are refused unless
+    `mixed_builds`."""
     loaded = load_games(path)
     games = loaded.games
     if not games:
         first = loaded.skipped[0]
         raise MafiaError(f"no finished games in {loaded.path}: {len(loaded.skipped)} "
                          f"transcript(s) skipped (e.g. {first.file}: {first.reason})")
+    builds = _builds(games)
+    if len(builds) > 1 and not mixed_builds:
+        raise MafiaError(f"{loaded.path} holds games of {len(builds)} different builds "
+                         f"({_build_difference(builds)}); pass --mixed-builds to pool them")
     kinds: dict[str, str] = {}
     seat_games: Counter[str] = Counter()
     for g in games:
@@ -72,9 +80,27 @@ def build_report(path: str | Path, *, bootstrap: int = 200, seed: int = 0,
         agents={s: (kinds[s], seat_games[s]) for s in sorted(kinds)},
         teams=team_stats(games), models=models, ratings=rate(games, bootstrap, seed),
         behaviour=behaviour(games), quality=quality(games),
-        protocols=protocol_stats(games))
+        protocols=protocol_stats(games), builds=builds)
     add_baseline(report, baseline_games, on_baseline)
     return report
+
+
+def _builds(games: list[Game]) -> list[tuple[dict[str, Any], int]]:
+    """The distinct players' builds among the games, most games first."""
+    counts = Counter(json.dumps(g.build, sort_keys=True) for g in games)
+    return [(json.loads(key), n) for key, n in counts.most_common()]
+
+
+def _build_difference(builds: list[tuple[dict[str, Any], int]]) -> str:
+    """What differs between the first two builds, by name: build.prompts, SPEC.sha256, ..."""
+    (a, n), (b, m) = builds[0], builds[1]
+    if a.get("build") is None or b.get("build") is None:
+        return f"{n} and {m} games; some recorded no build"
+    names = [f"build.{k}" for k in a["build"] if a["build"].get(k) != b["build"].get(k)]
+    for spec in sorted(set(a["seats"]) | set(b["seats"])):
+        x, y = a["seats"].get(spec, {}), b["seats"].get(spec, {})
+        names += [f"{spec}.{k}" for k in sorted(set(x) | set(y)) if x.get(k) != y.get(k)]
+    return f"{n} and {m} games; differs in: {', '.join(names) or 'seats'}"
 
 
 def add_baseline(report: Report, games: int,

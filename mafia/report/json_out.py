@@ -19,6 +19,9 @@ def report_json(r: Report) -> dict[str, Any]:
       "skipped": [{"file", "reason"}], "warnings": [str].
     - "agents": {spec: {"kind", "seat_games"}}; "rules": the first game's config;
       "rule_sets": distinct configs among counted games.
+    - "builds": [{"build": {"version", "sources", "prompts"} (null for games recorded before
+      builds were), "seats": {spec: {"sha256", "adapter_sha256", "profile"} (model seats)},
+      "games"}], most games first: more than one only with --mixed-builds.
     - "wins": {"town", "mafia", "draw"}: games won (they sum to "games").
     - "teams": {"town", "mafia", "draw"}: proportions of games; "mean_days".
     - "models": {spec: {"games", "seat_games", "win" (proportion of seat-games won), "survival",
@@ -90,6 +93,7 @@ def report_json(r: Report) -> dict[str, Any]:
         "warnings": r.warnings,
         "agents": {s: {"kind": k, "seat_games": n} for s, (k, n) in r.agents.items()},
         "rules": r.config, "rule_sets": r.configs,
+        "builds": [{**b, "games": n} for b, n in r.builds],
         "wins": {"town": teams.town.k, "mafia": teams.mafia.k, "draw": teams.draw.k},
         "teams": {"town": teams.town.to_json(), "mafia": teams.mafia.to_json(),
                   "draw": teams.draw.to_json(), "mean_days": teams.mean_days},

@@ -9,6 +9,7 @@ from typing import Any
 from mafia.enums import Role, Team, Winner
 from mafia.errors import MafiaError
 from mafia.events import BaseEvent, GameOver, GameStarted
+from mafia.provenance import compared
 from mafia.transcript import read_transcript
 
 
@@ -41,6 +42,9 @@ class Game:
     seats: dict[str, Seat]  # seat order
     winner: Winner
     days: int
+    # Which players played (see players_build); games of different ones are not pooled
+    # unless asked.
+    build: dict[str, Any] = field(default_factory=dict)
 
     def won(self, seat: Seat) -> bool:
         """A seat wins when its team wins; a draw is won by nobody."""
@@ -111,4 +115,17 @@ def _game(name: str, events: list[BaseEvent]) -> tuple[Game | None, str]:
             return None, f"game_over gives no known role for {seat_name}"
         seats[seat_name] = Seat(seat_name, seat_spec(agent), str(agent.get("kind", "unknown")),
                                 role, role.team)
-    return Game(name, events, dict(start.config), seats, last.winner, last.days), ""
+    return Game(name, events, dict(start.config), seats, last.winner, last.days,
+                players_build(start)), ""
+
+
+def players_build(start: GameStarted) -> dict[str, Any]:
+    """The header's build (the fields that define play; None before builds were recorded)
+    and, per spec, what played it: model and adapter sha256 and prompt profile."""
+    seats: dict[str, dict[str, Any]] = {}
+    for player in start.players:
+        agent = player.get("agent") or {}
+        seats[seat_spec(agent)] = {k: agent.get(k) for k in ("sha256", "adapter_sha256",
+                                                             "profile") if agent.get(k)}
+    return {"build": compared(start.build) if start.build else None,
+            "seats": dict(sorted(seats.items()))}

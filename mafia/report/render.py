@@ -64,8 +64,22 @@ def header(r: dict[str, Any]) -> Iterator[RenderableType]:
     yield Text("agents: " + ", ".join(f"{s} ({a['kind']}, {a['seat_games']} seat-games)"
                                       for s, a in r["agents"].items()))
     yield Text("rules: " + rules_line(r["rules"]))
+    for b in r.get("builds", []):
+        yield Text(f"build: {build_line(b)}")
     for w in r["warnings"]:
         yield Text.assemble(("warning: ", "yellow"), w)
+
+
+def build_line(b: dict[str, Any]) -> str:
+    """One build of a report: version and hashes, each model's files and profile."""
+    build = b.get("build")
+    code = ("not recorded" if build is None else
+            f"{build['version']}, sources {build['sources']}, prompts {build['prompts']}")
+    models = [f"{spec} {seat['sha256'][:12]}"
+              + (f"+{seat['adapter_sha256'][:12]}" if seat.get("adapter_sha256") else "")
+              + (f" {seat['profile']}" if seat.get("profile") else "")
+              for spec, seat in b.get("seats", {}).items() if seat.get("sha256")]
+    return f"{code}{'; ' if models else ''}{'; '.join(models)} ({b['games']} games)"
 
 
 def teams_table(r: dict[str, Any]) -> Table:

@@ -1,0 +1,84 @@
+"""Which build played: the package version, the git commit of a checkout, and hashes of the
+code and of the prompt templates, recorded in every transcript header and sweep manifest.
+
+A figure is only comparable with another when the same players made both; the hashes tell a
+sweep resumed after an edit (or a report pooling two folders) that the players changed, even
+between commits. `sources` covers the Python code that plays (engine and players, not the CLI, reports
+or training), `prompts`
+every file under prompts/ (what models read).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from mafia import __version__
+
+ROOT = Path(__file__).resolve().parent.parent
+CODE_DIRS = ("mafia", "agents")
+# Code that never changes a game (how games are launched, reported, replayed, trained on):
+# editing it keeps the sources hash, so a sweep still resumes.
+NOT_PLAYING = ("mafia/cli", "mafia/report", "mafia/train", "mafia/executors",
+               "mafia/bench.py", "mafia/render.py", "mafia/stats.py")
+PROMPTS_DIR = "prompts"
+# The build fields that define how games are played (compared when a sweep resumes); the
+# commit is recorded only: a commit that changes no code or prompt plays the same games.
+COMPARED = ("version", "sources", "prompts")
+
+
+def tree_hash(base: Path, dirs: Sequence[str], pattern: str, skip: Sequence[str] = ()) -> str:
+    """sha256 (16 hex digits) over the files in base/dirs matching pattern (their names
+    relative to base, and bytes), leaving out paths under `skip`."""
+    digest = hashlib.sha256()
+    files = sorted(p for d in dirs for p in (base / d).rglob(pattern)
+                   if p.is_file() and "__pycache__" not in p.parts)
+    for path in files:
+        name = path.relative_to(base).as_posix()
+        if any(name == s or name.startswith(s + "/") for s in skip):
+            continue
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _git(*args: str) -> str | None:
+    if not (ROOT / ".git").exists():
+        return None  # an installed package, not a checkout
+    try:
+        out = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True,
+                             timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None  # no git on this machine, or not a repository after all
+    return out.stdout.strip()
+
+
+@lru_cache(maxsize=1)
+def build() -> dict[str, Any]:
+    """This process's build, computed once: version, commit (None outside a checkout),
+    dirty (code or prompts differ from the commit), sources and prompts hashes."""
+    commit = _git("rev-parse", "HEAD")
+    dirty = None
+    if commit is not None:
+        status = _git("status", "--porcelain", "--", *CODE_DIRS,
+                      PROMPTS_DIR)
+        dirty = bool(status)
+    return {"version": __version__, "commit": commit, "dirty": dirty,
+            "sources": tree_hash(ROOT, CODE_DIRS, "*.py", NOT_PLAYING),
+            "prompts": tree_hash(ROOT, [PROMPTS_DIR], "*")}
+
+
+def compared(info: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a build that define the games it plays."""
+    return {k: info.get(k) for k in COMPARED}
+
+
+def describe(info: dict[str, Any]) -> str:
+    """One line for people: 0.2.0 @ 1a2b3c4 (+edits), sources ..., prompts ..."""
+    commit = info.get("commit")
+    where = f" @ {commit[:7]}{' (+edits)' if info.get('dirty') else ''}" if commit else ""
+    return (f"{info.get('version')}{where}, sources {info.get('sources')}, "
+            f"prompts {info.get('prompts')}")
