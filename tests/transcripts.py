@@ -17,11 +17,11 @@ class HandTranscript:
     `agents` maps seats to their agent record (random when absent)."""
 
     def __init__(self, config: dict[str, Any], roles: dict[str, str],
-                 agents: dict[str, dict[str, Any]] | None = None) -> None:
+                 agents: dict[str, dict[str, Any]] | None = None, seed: int = 1) -> None:
         self.roles, self.ev = roles, []
         agents = agents or {}
         self.ev: list[BaseEvent] = []
-        self.add(GameStarted, 0, "setup", seed=1, version="t", config=config,
+        self.add(GameStarted, 0, "setup", seed=seed, version="t", config=config,
                  players=[{"name": n, "agent": agents.get(n, {"kind": "random"})}
                           for n in roles])
         for name, role in roles.items():

@@ -58,6 +58,9 @@ class DayVotes:
 class Behaviour:
     town: VoteTally = field(default_factory=VoteTally)  # hits: votes on a mafia player
     town_by_spec: dict[str, VoteTally] = field(default_factory=dict)
+    # (spec, "day 1" | "later"): day 1's votes rest on almost nothing; later days' on deaths,
+    # revealed roles and votes, so the lift over random play means more there.
+    town_by_spec_day: dict[tuple[str, str], VoteTally] = field(default_factory=dict)
     bus: VoteTally = field(default_factory=VoteTally)  # mafia votes; hits: on fellow mafia
     detective: VoteTally = field(default_factory=VoteTally)  # hits: on a mafia they found
     # A detective who knows no living mafia but has cleared a living player; hits: a vote
@@ -161,6 +164,8 @@ def _vote(b: Behaviour, game: Game, event: VoteCast, alive: list[str], mafia: se
         hit = event.target in mafia
         b.town.add(hit, chance)
         b.town_by_spec.setdefault(voter.spec, VoteTally()).add(hit, chance)
+        when = "day 1" if event.day <= 1 else "later"
+        b.town_by_spec_day.setdefault((voter.spec, when), VoteTally()).add(hit, chance)
         b.per_day.setdefault(event.day, DayVotes()).town.add(hit, chance)
     else:
         fellows = [p for p in others if p in mafia]
