@@ -21,13 +21,14 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mafia.config import filled_rules
-from mafia.enums import Team, Winner
+from mafia.enums import Winner
 from mafia.errors import MafiaError
 from mafia.report.behaviour import behaviour
 from mafia.report.load import Game, load_games
@@ -47,6 +48,14 @@ class Arm:
     @property
     def specs(self) -> list[str]:
         return sorted({s.spec for g in self.games for s in g.seats.values()})
+
+    @cached_property
+    def by_seed(self) -> dict[tuple[int, str], list[float]]:
+        """(seed, rules) -> the town's result (1 won, 0 not) in each game of that deal."""
+        out: dict[tuple[int, str], list[float]] = defaultdict(list)
+        for g in self.games:
+            out[g.seed, _rules_key(g)].append(_town_won(g))
+        return out
 
     @property
     def label(self) -> str:
@@ -122,13 +131,7 @@ def paired(a: Arm, b: Arm, bootstrap: int, seed: int) -> dict[str, Any] | None:
     """Town win rate of a minus b over the seeds both played under the same rules, or None
     when they share none. A seed's rate is the mean over its games (a rotation sweep plays
     each seed once per spec)."""
-    def per_seed(arm: Arm) -> dict[tuple[int, str], list[float]]:
-        out: dict[tuple[int, str], list[float]] = defaultdict(list)
-        for g in arm.games:
-            out[int(g.events[0].seed), _rules_key(g)].append(_town_won(g))  # type: ignore[attr-defined]
-        return out
-
-    sa, sb = per_seed(a), per_seed(b)
+    sa, sb = a.by_seed, b.by_seed
     shared = sorted(set(sa) & set(sb))
     if not shared:
         return None
@@ -184,5 +187,3 @@ def legal_first(data: dict[str, Any]) -> list[str]:
     return sorted(data["models"], key=lambda s: -(data["models"][s]["invalid_rate"]["rate"]
                                                   or 0.0))
 
-
-__all__ = ["Arm", "Team", "compare", "load_arms", "paired", "side_wins", "legal_first"]

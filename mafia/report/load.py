@@ -46,6 +46,11 @@ class Game:
     # unless asked.
     build: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def seed(self) -> int:
+        """The game's seed (its deal, under its rules): from the game_started header."""
+        return int(getattr(self.events[0], "seed", 0))
+
     def won(self, seat: Seat) -> bool:
         """A seat wins when its team wins; a draw is won by nobody."""
         return self.winner.value == seat.team.value
