@@ -28,18 +28,21 @@ def test_each_example_reads_back_exactly_from_its_chain(seed: int) -> None:
     rng = random.Random(seed)
     examples = _examples(rng, 30)
     cap = rng.choice([8, 40, 1000])
-    packs = build_packs(examples, cap)
+    weights = [rng.choice([0.5, 1.0, 3.0]) for _ in examples]
+    packs = build_packs(examples, cap, weights)
     seen = []
     for pack in packs:
         assert len(pack) <= cap or len(pack.chains) == 1
         assert len(pack.positions) == len(pack.ids)
-        for chain, answers in zip(pack.chains, pack.answers):
+        assert len(pack.weights) == len(pack.chains)
+        for chain, answers, weight in zip(pack.chains, pack.answers, pack.weights):
             ids = [pack.ids[i] for i in chain]
             assert [pack.positions[i] for i in chain] == list(range(len(chain)))
             assert chain == sorted(chain)  # a token's context lies before it
             # each answer token is predicted from the token just before it on the chain
-            seen.append((ids, [ids[chain.index(at) + 1] for at, _ in answers]))
-    expected = sorted((ids, [ids[p] for p in ans]) for ids, ans in examples)
+            seen.append((ids, [ids[chain.index(at) + 1] for at, _ in answers], weight))
+    # every example keeps its own weight through the sorting
+    expected = sorted((ids, [ids[p] for p in ans], w) for (ids, ans), w in zip(examples, weights))
     assert sorted(seen) == expected
     assert sum(len(p) for p in packs) <= sum(len(ids) for ids, _ in examples)
     assert sum(p.covered for p in packs) == sum(len(ids) for ids, _ in examples)
@@ -87,4 +90,9 @@ def test_packed_loss_equals_the_examples_one_by_one() -> None:
         (pack,) = build_packs(examples, 4096)
         assert len(pack) < sum(len(ids) for ids, _ in examples) / 2
         packed = pack_loss(peft_model, pack, "cpu").item()
+        weights = [2.0, 0.0, 1.0, 0.5]  # `--weight`: each example's loss scaled by its own
+        (heavy,) = build_packs(examples, 4096, weights)
+        weighted = pack_loss(peft_model, heavy, "cpu").item()
     assert packed == pytest.approx(sum(alone) / len(alone), rel=0.02)
+    expected = sum(w * x for w, x in zip(weights, alone)) / len(alone)
+    assert weighted == pytest.approx(expected, rel=0.02)

@@ -45,6 +45,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--init", type=Path, metavar="ADAPTER",
                    help="start from this GGUF adapter (e.g. the shipped one, for a second "
                         "round) instead of an untrained one")
+    f.add_argument("--weight", action="append", default=[], metavar="SELECTOR=W",
+                   help="multiply the loss of the examples a selector matches: a kind "
+                        "(vote, speak, day_action...), a role (detective, mafia...) or "
+                        "ROLE:KIND; 0 leaves them out; repeatable (e.g. --weight vote=2 "
+                        "--weight detective=3)")
     f.set_defaults(run=run_fit)
     e = verbs.add_parser("export", help="write a run's latest checkpoint as a GGUF adapter")
     e.add_argument("run_dir", type=Path)
@@ -105,6 +110,7 @@ def _token_counter(path: Path):  # type: ignore[no-untyped-def]
 
 def run_fit(args: argparse.Namespace) -> int:
     from mafia.train.fit import FitOptions, fit
+    from mafia.train.weights import parse_weight
 
     for path in [*args.data, *([args.init] if args.init else [])]:
         if not path.is_file():
@@ -112,7 +118,8 @@ def run_fit(args: argparse.Namespace) -> int:
     fit(FitOptions(data=tuple(args.data), out=args.out, steps=args.steps, seed=args.seed, lr=args.lr,
                    rank=args.rank, device=args.device, threads=args.threads,
                    save_every=args.save_every, model=args.model,
-                   pack_tokens=args.pack_tokens, init=args.init))
+                   pack_tokens=args.pack_tokens, init=args.init,
+                   weights=tuple(str(parse_weight(w)) for w in args.weight)))
     return 0
 
 

@@ -53,6 +53,7 @@ class Example:
     target: str
     options: list[str] | None = None
     played: str | None = None  # with a student: the label of the choice it made
+    role: str | None = None  # the seat's role (`mafia train fit --weight` selects by it)
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -82,7 +83,8 @@ class Recorder:
             labels = [option_label(o) for o in request.options]
             self.out.append(Example(self.game, self.seed, me, request.kind.value,
                                     self.prompt.build(obs, request.kind.value),
-                                    option_label(answer.choice), labels))
+                                    option_label(answer.choice), labels,
+                                    role=obs.role.value))
             if self.student is not None and played.choice in request.options:
                 self.out[-1].played = option_label(played.choice)
         wanted = speech_kind(request, answer.choice)
@@ -90,7 +92,7 @@ class Recorder:
             text = answer.text.strip()
             self.out.append(Example(self.game, self.seed, me, wanted[0],
                                     self.prompt.build(obs, wanted[0], say_to=wanted[1]),
-                                    f" {text}\n" if text else "\n"))
+                                    f" {text}\n" if text else "\n", role=obs.role.value))
         return played
 
 

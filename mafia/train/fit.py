@@ -23,6 +23,7 @@ from typing import Any
 from mafia.errors import MafiaError
 from mafia.train.data import read_dataset
 from mafia.train.pack import Pack, build_packs, masks
+from mafia.train.weights import parse_weight, weigh
 
 TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 WARMUP = 20  # steps of linear learning-rate warm-up
@@ -42,6 +43,7 @@ class FitOptions:
     model: str = "gemma3-270m"
     pack_tokens: int = 1024
     init: Path | None = None  # a GGUF adapter to start from (a second round), else zeros
+    weights: tuple[str, ...] = ()  # `--weight SELECTOR=W` (mafia.train.weights)
 
 
 def require_extra() -> None:
@@ -120,7 +122,8 @@ def load_base(model: Any, device: str, rank: int) -> Any:
 
 
 def pack_loss(peft_model: Any, pack: Pack, device: str) -> Any:
-    """Mean over the pack's examples of each one's mean cross-entropy on its answer tokens;
+    """Mean over the pack's examples of each one's mean cross-entropy on its answer tokens
+    times the example's weight;
     logits only where an answer token is predicted (the 262k-token output matrix dominates)."""
     import torch
 
@@ -138,7 +141,8 @@ def pack_loss(peft_model: Any, pack: Pack, device: str) -> Any:
     token_loss = torch.nn.functional.cross_entropy(logits, target, reduction="none")
     sizes = [len(ans) for ans in pack.answers]
     per_example = torch.stack([part.mean() for part in token_loss.split(sizes)])
-    return per_example.mean()
+    weights = torch.tensor(pack.weights or [1.0] * len(sizes), device=device)
+    return (per_example * weights).mean()
 
 
 def learning_rate(opts: FitOptions, step: int) -> float:
@@ -162,17 +166,25 @@ def fit(opts: FitOptions) -> Path:
     if opts.device == "cuda" and not torch.cuda.is_available():
         raise MafiaError("--device cuda: this torch has no CUDA device")
     model = resolve(opts.model)
-    examples = []
+    selectors = [parse_weight(w) for w in opts.weights]
+    examples, weights = [], []
     for path in opts.data:
         meta, some = read_dataset(path)
         check_dataset(meta, model, path)
-        examples += some
+        for ex, w in zip(some, weigh(meta, some, selectors)):
+            if w > 0:
+                examples.append(ex)
+                weights.append(w)
     if not examples:
-        raise MafiaError(f"{', '.join(map(str, opts.data))} hold no examples")
+        raise MafiaError(f"{', '.join(map(str, opts.data))} hold no examples"
+                         + (" of weight above 0" if selectors else ""))
+    mean_weight = sum(weights) / len(weights)  # so that weights change the mix, not the step
+    weights = [w / mean_weight for w in weights]
     if opts.threads:
         torch.set_num_threads(opts.threads)
     config = {**asdict(opts), "data": [str(d) for d in opts.data], "out": str(opts.out),
               "data_sha256": [file_sha256(d) for d in opts.data], "base_sha256": model.sha256,
+              **({"weights": list(opts.weights)} if opts.weights else {}),
               "prompt_hash": meta["prompt_hash"], "threads": None, "save_every": None,
               "device": None, "steps": None, "init": str(opts.init) if opts.init else None,
               "init_sha256": file_sha256(opts.init) if opts.init else None}
@@ -193,9 +205,12 @@ def fit(opts: FitOptions) -> Path:
         peft_model.load_state_dict(state["adapter"], strict=False)
         optimizer.load_state_dict(state["optimizer"])
         step, tokens_done, seconds_done = state["step"], state["tokens"], state["seconds"]
-    packs = build_packs(tokenize(model.path, examples), opts.pack_tokens)
+    packs = build_packs(tokenize(model.path, examples), opts.pack_tokens, weights)
     order = random.Random(opts.seed).sample(range(len(packs)), len(packs))
     covered = sum(p.covered for p in packs)
+    if selectors:
+        print(f"weights {' '.join(map(str, selectors))}: {len(examples)} examples kept, "
+              f"weight x{max(weights) / min(weights):.1f} from the lightest to the heaviest")
     print(f"{len(examples)} examples in {len(packs)} packs: "
           f"{sum(len(p) for p in packs)} tokens to compute for {covered} "
           f"({covered / max(1, sum(len(p) for p in packs)):.1f}x shared)")

@@ -21,6 +21,7 @@ class Pack:
     chains: list[list[int]] = field(default_factory=list)  # per example: layout index per token
     # per example: (layout index whose logits predict, the target token) for its answer tokens
     answers: list[list[tuple[int, int]]] = field(default_factory=list)
+    weights: list[float] = field(default_factory=list)  # per example: its loss weight
     covered: int = 0  # tokens the examples would have cost one by one
 
     def __len__(self) -> int:
@@ -35,13 +36,16 @@ def _common(a: list[int], b: list[int]) -> int:
     return i
 
 
-def build_packs(examples: list[tuple[list[int], list[int]]], cap: int) -> list[Pack]:
+def build_packs(examples: list[tuple[list[int], list[int]]], cap: int,
+                weights: list[float] | None = None) -> list[Pack]:
     """Lay examples (token ids, answer token positions) out into packs of at most `cap` tokens
     (an example longer than `cap` gets a pack of its own). Sorting puts every example next to
-    the one it shares the longest prefix with, so each example adds only what is new."""
+    the one it shares the longest prefix with, so each example adds only what is new.
+    `weights` (default all 1) go with the examples into their packs."""
     packs: list[Pack] = []
     pack, prev_ids, prev_chain = Pack(), [], []  # type: ignore[var-annotated]
-    for ids, answer in sorted(examples, key=lambda e: e[0]):
+    weighted = zip(examples, weights if weights is not None else [1.0] * len(examples))
+    for (ids, answer), weight in sorted(weighted, key=lambda e: e[0][0]):
         shared = _common(ids, prev_ids) if pack.ids else 0
         if pack.ids and len(pack) + len(ids) - shared > cap:
             packs.append(pack)
@@ -51,6 +55,7 @@ def build_packs(examples: list[tuple[list[int], list[int]]], cap: int) -> list[P
         pack.positions.extend(range(shared, len(ids)))
         pack.chains.append(chain)
         pack.answers.append([(chain[p - 1], ids[p]) for p in answer])
+        pack.weights.append(weight)
         pack.covered += len(ids)
         prev_ids, prev_chain = ids, chain
     if pack.ids:
