@@ -24,7 +24,7 @@ from agents.backends.base import Backend
 from agents.plain_prompt import PlainBook
 from agents.prompting import PromptBook, SeatPrompt, option_label
 from agents.registry import ResolvedModel, resolve
-from agents.specs import BASELINES, ModelOptions, effective_profile
+from agents.specs import BASELINES, ModelOptions, effective_profile, split_endpoint
 
 # Choices are drawn from the model's own option probabilities sharpened by a temperature:
 # at 1.0 a 270M model's votes were close to uniform noise (a detective's vote for the mafia
@@ -303,16 +303,23 @@ class LLMPlayerFactory:
         for spec in dict.fromkeys(s for s in seat_specs if s not in BASELINES):
             self.models[spec] = self._resolve(spec)
         self.groups: dict[str, Any] = {}
-        if options.endpoint is not None:
+        urls = {self.endpoint(s) for s in self.models} - {None}
+        if urls:
             from agents.backends.http_backend import check_endpoint
 
-            check_endpoint(options.endpoint)
+            for url in sorted(urls):  # type: ignore[type-var]
+                check_endpoint(url)  # type: ignore[arg-type]
+
+    def endpoint(self, spec: str) -> str | None:
+        """The server that plays a spec: its own (`MODEL@URL`), else --endpoint, else none."""
+        return split_endpoint(spec)[1] or self.options.endpoint
 
     def _resolve(self, spec: str) -> ResolvedModel | None:
-        if self.options.endpoint is None:
-            return resolve(spec)
+        name = split_endpoint(spec)[0]
+        if self.endpoint(spec) is None:
+            return resolve(name)
         try:  # with an endpoint, a local copy only adds details to the header
-            return resolve(spec)
+            return resolve(name)
         except MafiaError:
             return None
 
@@ -338,7 +345,7 @@ class LLMPlayerFactory:
                          log_prompts=self.options.log_prompts, book=self.book, spec=spec)
 
     def _backend(self, spec: str, seat: int) -> Backend:
-        if self.options.endpoint is None and self.options.backend == "batched":
+        if self.endpoint(spec) is None and self.options.backend == "batched":
             rank = self.seat_specs[:seat].count(spec)  # this seat's place among the spec's
             backend: Backend = self._group(spec).seat(rank)
         else:
@@ -371,10 +378,12 @@ class LLMPlayerFactory:
 
     def _new_backend(self, spec: str) -> Backend:
         model = self.models[spec]
-        if self.options.endpoint is not None:
+        url = self.endpoint(spec)
+        if url is not None:
             from agents.backends.http_backend import HttpBackend
 
-            return HttpBackend(self.options.endpoint, spec, model, n_ctx=self.options.ctx)
+            return HttpBackend(url, spec, model, n_ctx=self.options.ctx,
+                               name=split_endpoint(spec)[0])
         from agents.backends.llama_cpp_backend import LlamaCppBackend
 
         assert model is not None

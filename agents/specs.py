@@ -51,6 +51,16 @@ def is_model_spec(spec: str) -> bool:
     return spec not in BASELINES and not is_program_spec(spec)
 
 
+def split_endpoint(spec: str) -> tuple[str, str | None]:
+    """`MODEL@URL` -> (MODEL, URL): a seat served by that server, which knows the model by
+    that name; any other spec -> (spec, None)."""
+    for scheme in ("@http://", "@https://"):
+        if scheme in spec:
+            model, _, rest = spec.partition(scheme)
+            return model, scheme[1:] + rest
+    return spec, None
+
+
 def effective_profile(requested: str, has_adapter: bool) -> str:
     """A model seat's prompt profile: "auto" is plain for a model with a trained adapter."""
     if requested != "auto":
@@ -65,12 +75,14 @@ def seat_identity(spec: str, options: ModelOptions) -> dict[str, Any]:
         return {"spec": spec}
     from agents.registry import resolve
 
+    name, url = split_endpoint(spec)
+    url = url or options.endpoint
     try:
-        model = resolve(spec)
+        model = resolve(name)
     except MafiaError:
-        if options.endpoint is None:
+        if url is None:
             raise
-        return {"spec": spec, "endpoint": options.endpoint, "profile": options.profile}
+        return {"spec": spec, "endpoint": url, "profile": options.profile}
     return {"spec": spec, "sha256": model.sha256, "adapter_sha256": model.adapter_sha256,
             "profile": effective_profile(options.profile, model.adapter is not None)}
 

@@ -32,7 +32,9 @@ from mafia.events import BaseEvent
 from mafia.provenance import build, compared
 from mafia.transcript import TranscriptBuffer, TranscriptWriter
 
-from agents.specs import ModelOptions, Teams, build_players, is_model_spec, seat_identity
+from agents.specs import (
+    ModelOptions, Teams, build_players, is_model_spec, seat_identity, split_endpoint,
+)
 
 MANIFEST = "sweep.json"
 
@@ -256,7 +258,8 @@ def _player_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 def runtime(executor: str, plan: SweepPlan) -> dict[str, Any]:
     """What model games depend on beyond the fingerprint: the executor that ran them, model
     threads (as the backends choose them) and the llama.cpp build."""
-    models = any(is_model_spec(s) for s in plan.specs) and plan.options.endpoint is None
+    models = any(is_model_spec(s) and split_endpoint(s)[1] is None
+                 for s in plan.specs) and plan.options.endpoint is None
     threads = (plan.options.threads or os.cpu_count() or 1) if models else plan.options.threads
     try:
         build: str | None = importlib.metadata.version("llama-cpp-python")

@@ -138,3 +138,21 @@ def test_the_tables_show_every_part(folders: tuple[Path, Path],
                   "Paired: the same deals"):
         assert title in out
     assert "+50.0" in out  # a - b, in points
+
+
+def test_plots_are_written_and_an_unwritable_folder_is_one_line(
+        folders: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("matplotlib")
+    a, b = folders
+    out = tmp_path / "plots"
+    assert main(["compare", str(a), str(b), "--bootstrap", "50", "--plots", str(out)]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["compare_paired.png", "compare_rating.png", "compare_town_votes.png",
+                     "compare_wins.png"]
+    assert all((out / n).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for n in names)
+    blocked = tmp_path / "file"
+    blocked.write_text("x")
+    capsys.readouterr()
+    assert main(["compare", str(a), "--plots", str(blocked / "sub")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write plots" in err and len(err.strip().splitlines()) == 1

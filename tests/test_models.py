@@ -135,7 +135,8 @@ def server():
     proc = subprocess.Popen(
         [sys.executable, "-m", "agents.backends.serve", "--model", str(model.path),
          "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
-         "--n_threads", str(os.cpu_count() or 1), "--n_threads_batch", str(os.cpu_count() or 1)],
+         "--n_threads", str(os.cpu_count() or 1), "--n_threads_batch", str(os.cpu_count() or 1),
+         "--logits_all", "false"],  # no prompt log-probabilities: the grammar fallback
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         cwd=Path(__file__).resolve().parents[1])
     url = f"http://127.0.0.1:{port}/v1"
@@ -156,7 +157,8 @@ def server():
 
 
 def test_game_through_an_openai_compatible_endpoint(server: str, tmp_path: Path) -> None:
-    """Seats served over HTTP play a full game; grammar-constrained choices are all legal."""
+    """Seats served over HTTP play a full game; grammar-constrained choices (this server
+    returns no prompt log-probabilities) are all legal."""
     options = ModelOptions(ctx=2048, max_tokens=12, endpoint=server)
     result = _play(SEED, tmp_path / "http.jsonl", options, players=4, max_days=1)
     events = read_transcript(tmp_path / "http.jsonl").events
@@ -164,6 +166,7 @@ def test_game_through_an_openai_compatible_endpoint(server: str, tmp_path: Path)
     for seat in events[0].players:  # type: ignore[attr-defined]
         assert seat["agent"]["endpoint"] == server
         assert seat["agent"]["sha256"] == resolve(MODEL).sha256
+        assert seat["agent"]["choice_method"] == "grammar"
     calls = [e for e in events if e.kind == "model_call"]
     assert calls and all(c.prompt_tokens > 0 for c in calls)
     assert [e for e in events if e.kind == "invalid_action"] == []

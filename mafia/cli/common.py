@@ -76,7 +76,8 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--gpu-layers", type=non_negative_int, default=0,
                    help="layers to offload to a GPU (Metal/CUDA builds; default 0)")
     g.add_argument("--endpoint", metavar="URL",
-                   help="OpenAI-compatible server for model seats, e.g. http://127.0.0.1:8080/v1")
+                   help="OpenAI-compatible server for every model seat, e.g. "
+                        "http://127.0.0.1:8080/v1 (one spec's own: --agents MODEL@URL)")
     g.add_argument("--prompt-style", choices=("auto", "chat", "completion"), default="auto",
                    help="chat template or plain completion prompts (default: from the GGUF)")
     g.add_argument("--profile", choices=("auto", "plain", "assisted"), default="auto",

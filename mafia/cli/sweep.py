@@ -31,7 +31,7 @@ from mafia.sweep import (
 )
 
 from agents.program import check_program_spec, is_program_spec
-from agents.specs import BASELINES, Teams, choose_seating, is_model_spec
+from agents.specs import BASELINES, Teams, choose_seating, is_model_spec, split_endpoint
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -86,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
         from agents.registry import resolve
 
         for spec in models:
-            resolve(spec)  # a bad spec is one error line now, not one per game later
+            if split_endpoint(spec)[1] is None:  # a served model needs no local file
+                resolve(spec)  # a bad spec is one error line now, not one per game later
     for spec in specs:
         if is_program_spec(spec):
             check_program_spec(spec)
