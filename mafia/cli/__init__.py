@@ -23,12 +23,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from mafia.cli import bench, compare, models, play, probe, replay, report, sweep, train
+    from mafia.cli import (
+        bench, compare, models, play, probe, replay, report, sweep, tournament, train,
+    )
 
     parser = _Parser(prog="mafia", description="Small language models play Mafia.")
     parser.add_argument("--version", action="version", version=f"mafia {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (play, replay, sweep, report, compare, probe, models, bench, train):
+    for module in (play, replay, sweep, tournament, report, compare, probe, models, bench,
+                   train):
         module.register(sub)
     return parser
 
