@@ -11,7 +11,7 @@ from transcripts import HandTranscript
 
 from mafia.cli import main
 from mafia.config import make_rules
-from mafia.events import NightAction, PlayerDied
+from mafia.events import InvestigationResult, NightAction, PlayerDied
 
 RULES = make_rules(players=4, roles={"mafia": 1, "detective": 1, "doctor": 0}).model_dump(
     mode="json")
@@ -22,7 +22,8 @@ def game(folder: Path, seed: int, town: str, town_wins: bool, day2: bool = False
     """Alice (spec "m") is the mafia; the town seats are played by `town`.
     Town win: day 1 Bob and Carol vote Alice (hits), Dave votes Carol; Alice is out.
     Mafia win: day 1 every town vote misses (Carol out), Alice kills Dave that night.
-    day2: day 1 misses (Carol out), nobody dies at night, day 2 Bob and Dave vote Alice."""
+    day2: Bob (detective) found Alice on night 1; day 1 misses (Carol out, Bob too), nobody
+    dies at night, day 2 Bob and Dave vote Alice."""
     agents = {n: {"kind": "llm", "spec": town if n != "Alice" else "m"} for n in ROLES}
     t = HandTranscript(RULES, ROLES, agents, seed=seed)
     if town_wins and not day2:
@@ -30,6 +31,9 @@ def game(folder: Path, seed: int, town: str, town_wins: bool, day2: bool = False
                     ("Alice", "Dave")], "Alice")
         t.write(folder / f"game-{seed}.jsonl", "town", 1)
         return
+    if day2:
+        t.add(InvestigationResult, 1, "night", ["Bob"], detective="Bob", target="Alice",
+              result="mafia")
     t.votes(1, [("Bob", "Carol"), ("Carol", "Dave"), ("Dave", "Carol"), ("Alice", "Carol")],
             "Carol")
     if day2:
@@ -76,6 +80,15 @@ def test_the_figures_of_two_folders(folders: tuple[Path, Path],
     # y: day 1 hits only in seed 1's game (2 of 15 votes); day 2 of seed 9: both hit, 1 in 2
     assert y["town_votes"]["day 1"]["votes"] == 15 and y["town_votes"]["day 1"]["hits"] == 2
     assert y["town_votes"]["later"] == {"votes": 2, "hits": 2, "rate": 1.0, "random": 0.5}
+    # the mafia's votes: one mafia, so no teammate to vote for (random 0)
+    assert m["mafia_votes_on_teammate"] == {
+        "day 1": {"votes": 9, "hits": 0, "rate": 0.0, "random": 0.0},
+        "later": {"votes": 1, "hits": 0, "rate": 0.0, "random": 0.0}}
+    # y's detective in seed 9 knows Alice: misses on day 1 (1 in 3 by chance), hits on day 2
+    assert y["detective_votes_on_found_mafia"] == {
+        "day 1": {"votes": 1, "hits": 0, "rate": 0.0, "random": pytest.approx(1 / 3)},
+        "later": {"votes": 1, "hits": 1, "rate": 1.0, "random": 0.5}}
+    assert x["detective_votes_on_found_mafia"] == {}
     assert d["specs"][0] == "x" and d["specs"][-1] in ("m", "y")  # best rating first
     lo, hi = x["rating"]["ci"]
     assert lo <= x["rating"]["value"] <= hi
@@ -135,6 +148,7 @@ def test_the_tables_show_every_part(folders: tuple[Path, Path],
     assert main(["compare", str(a), str(b), "--bootstrap", "50"]) == 0
     out = capsys.readouterr().out
     for title in ("Folders", "Legality", "Wins per side", "Rating", "Town votes on mafia",
+                  "Mafia votes on a teammate", "Detective votes on a mafia it found",
                   "Paired: the same deals"):
         assert title in out
     assert "+50.0" in out  # a - b, in points

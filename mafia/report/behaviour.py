@@ -62,7 +62,9 @@ class Behaviour:
     # revealed roles and votes, so the lift over random play means more there.
     town_by_spec_day: dict[tuple[str, str], VoteTally] = field(default_factory=dict)
     bus: VoteTally = field(default_factory=VoteTally)  # mafia votes; hits: on fellow mafia
+    bus_by_spec_day: dict[tuple[str, str], VoteTally] = field(default_factory=dict)
     detective: VoteTally = field(default_factory=VoteTally)  # hits: on a mafia they found
+    detective_by_spec_day: dict[tuple[str, str], VoteTally] = field(default_factory=dict)
     # A detective who knows no living mafia but has cleared a living player; hits: a vote
     # on a cleared player (lower is better: it wastes what the detective found).
     detective_cleared: VoteTally = field(default_factory=VoteTally)
@@ -159,22 +161,27 @@ def _vote(b: Behaviour, game: Game, event: VoteCast, alive: list[str], mafia: se
     others = [p for p in alive if p != event.voter]
     if voter is None or not others:
         return  # not a seat of this game, or nobody to vote for: malformed, not countable
+    when = "day 1" if event.day <= 1 else "later"
     if voter.team is Team.TOWN:
         chance = sum(p in mafia for p in others) / len(others)
         hit = event.target in mafia
         b.town.add(hit, chance)
         b.town_by_spec.setdefault(voter.spec, VoteTally()).add(hit, chance)
-        when = "day 1" if event.day <= 1 else "later"
         b.town_by_spec_day.setdefault((voter.spec, when), VoteTally()).add(hit, chance)
         b.per_day.setdefault(event.day, DayVotes()).town.add(hit, chance)
     else:
         fellows = [p for p in others if p in mafia]
-        b.bus.add(event.target in mafia, len(fellows) / len(others))
+        chance = len(fellows) / len(others)
+        b.bus.add(event.target in mafia, chance)
+        b.bus_by_spec_day.setdefault((voter.spec, when), VoteTally()).add(
+            event.target in mafia, chance)
     known = found[event.voter] & set(alive)
     if voter.role is not Role.DETECTIVE:
         return
     if known:
         b.detective.add(event.target in known, len(known) / len(others))
+        b.detective_by_spec_day.setdefault((voter.spec, when), VoteTally()).add(
+            event.target in known, len(known) / len(others))
     elif safe := cleared[event.voter] & set(others):
         b.detective_cleared.add(event.target in safe, len(safe) / len(others))
 

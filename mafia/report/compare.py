@@ -164,9 +164,9 @@ def compare(arms: Sequence[Arm], bootstrap: int = 1000, seed: int = 0) -> dict[s
             "invalid_rate": m.overall.invalid_rate.to_json(),
             "wins": {side: p.to_json() for side, p in wins.get(spec, {}).items()},
             "rating": {"value": value, "ci": [lo, hi]},
-            "town_votes": {when: votes.town_by_spec_day[spec, when].to_json()
-                           for when in ("day 1", "later")
-                           if (spec, when) in votes.town_by_spec_day},
+            "town_votes": _by_day(votes.town_by_spec_day, spec),
+            "mafia_votes_on_teammate": _by_day(votes.bus_by_spec_day, spec),
+            "detective_votes_on_found_mafia": _by_day(votes.detective_by_spec_day, spec),
         }
     pairs = [p for i, a in enumerate(arms) for b in arms[i + 1:]
              if (p := paired(a, b, bootstrap, seed)) is not None]
@@ -180,6 +180,11 @@ def compare(arms: Sequence[Arm], bootstrap: int = 1000, seed: int = 0) -> dict[s
                    "seed": seed, "note": ratings.note},
         "paired": pairs,
     }
+
+
+def _by_day(tallies: dict[tuple[str, str], Any], spec: str) -> dict[str, Any]:
+    return {when: tallies[spec, when].to_json() for when in ("day 1", "later")
+            if (spec, when) in tallies}
 
 
 def legal_first(data: dict[str, Any]) -> list[str]:

@@ -1,5 +1,6 @@
 """`mafia compare` as rich tables, from compare()'s JSON-ready data: legality first, then
-wins per side, the rating, town votes by day, and the paired differences."""
+wins per side, the rating, votes by day (town; mafia and detective), and the paired
+differences."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ def render_compare(d: dict[str, Any]) -> Iterator[RenderableType]:
     folders = _table("Folders", "folder", "players", "games", "town wins", "95% CI", left=2)
     for f in d["folders"]:
         folders.add_row(f["name"], f["players"], str(f["games"]), *rate_ci(f["town"]))
-    for table in (folders, legality(d), wins(d), rating(d), votes(d), pairs(d)):
+    for table in (folders, legality(d), wins(d), rating(d), votes(d), *other_votes(d),
+                  pairs(d)):
         if table is None:
             continue
         yield Text("")
@@ -79,6 +81,28 @@ def votes(d: dict[str, Any]) -> Table | None:
     t.caption = ("random: what uniform random votes over the same living players would hit; "
                  "lift in points. Day 1 rests on almost nothing, later days on deaths and votes")
     return t if rows else None
+
+
+def by_day(d: dict[str, Any], key: str, title: str, hit: str, note: str) -> Table | None:
+    """One vote figure per model, day 1 apart from later days."""
+    t = _table(title, "model", "day", "votes", hit, "random", left=2)
+    rows = 0
+    for spec in d["specs"]:
+        days = d["models"][spec][key]
+        for i, (when, v) in enumerate(days.items()):
+            t.add_row(spec if i == 0 else "", when, str(v["votes"]), pct(v["rate"]),
+                      pct(v["random"]), end_section=i == len(days) - 1)
+            rows += 1
+    t.caption = note
+    return t if rows else None
+
+
+def other_votes(d: dict[str, Any]) -> Iterator[Table | None]:
+    yield by_day(d, "mafia_votes_on_teammate", "Mafia votes on a teammate", "on a teammate",
+                 "lower is better (bussing); random: what uniform votes would hit")
+    yield by_day(d, "detective_votes_on_found_mafia", "Detective votes on a mafia it found",
+                 "on found mafia", "a detective who knows a living mafia; random: what "
+                 "uniform votes would hit")
 
 
 def pairs(d: dict[str, Any]) -> Table | None:
