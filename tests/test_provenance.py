@@ -115,3 +115,19 @@ def test_a_model_seat_is_identified_by_its_files_and_profile() -> None:
         "assisted")
     plan = SweepPlan(("gemma3-270m-mafia", "random"), 0, make_rules(players=7), ModelOptions())
     assert plan.fingerprint()["seats"]["gemma3-270m-mafia"] == seat
+
+
+def test_a_served_seat_is_identified_by_its_server_and_name() -> None:
+    """`MODEL@URL`: the model named on that server; a local copy adds its files."""
+    from agents.registry import resolve
+    from agents.specs import split_endpoint
+
+    url = "http://127.0.0.1:9/v1"
+    assert split_endpoint(f"gemma3-270m@{url}") == ("gemma3-270m", url)
+    assert split_endpoint("gemma3-270m@https://gpu.example/v1") == (
+        "gemma3-270m", "https://gpu.example/v1")
+    assert split_endpoint("gemma3-270m+my@adapter.gguf") == ("gemma3-270m+my@adapter.gguf", None)
+    served = seat_identity(f"gemma3-270m@{url}", ModelOptions())
+    assert served["sha256"] == resolve("gemma3-270m").sha256
+    unknown = seat_identity(f"big-model@{url}", ModelOptions())
+    assert unknown == {"spec": f"big-model@{url}", "endpoint": url, "profile": "auto"}
