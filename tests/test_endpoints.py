@@ -127,8 +127,10 @@ def test_two_models_of_one_server_play_one_game(server: str, tmp_path: Path) -> 
     """`--agents MODEL@URL,...`: each seat's requests name its model, and the header records
     the model it was served as and how its choices were made."""
     out = tmp_path / "g.jsonl"
+    rules = tmp_path / "short.toml"
+    rules.write_text("max_days = 1\n")
     assert main(["play", "--agents", f"gemma-fast@{server},smollm2-135m@{server}",
-                 "--players", "4", "--max-days", "1", "--max-tokens", "8", "--ctx", "512",
+                 "--rules", str(rules), "--players", "4", "--max-tokens", "8", "--ctx", "512",
                  "--seed", "4", "--quiet", "--out", str(out)]) == 0
     events = read_transcript(out).events
     assert events[-1].kind == "game_over"
