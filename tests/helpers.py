@@ -15,7 +15,8 @@ import sys
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -565,3 +566,39 @@ def interrupted_sweep(args: Sequence[str], folder: Path, after: int, wait_s: flo
     assert proc.returncode == 130, err
     assert "run the same command again to resume" in err
     return err
+
+
+# ---- llama-cpp-python's OpenAI-compatible server, on loopback ---------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def llama_server(args: Sequence[str], port: int) -> Iterator[str]:
+    """`python -m agents.backends.serve ARGS` (llama-cpp-python's server, loading models as
+    the in-process backend does) until it answers; yields its /v1 URL, then stops it."""
+    import urllib.request
+
+    proc = subprocess.Popen([sys.executable, "-m", "agents.backends.serve", *args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(url + "/models", timeout=2).read()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("llama_cpp.server did not start") from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

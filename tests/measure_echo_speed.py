@@ -1,6 +1,6 @@
 """Run by hand (`python tests/measure_echo_speed.py`, about 3 minutes, CPU-heavy): How long llama-cpp-python's server takes to echo prompt log-probabilities, per prompt
 token, for the bundled models; and the TV distance local vs served on a few prompts."""
-import asyncio, json, os, subprocess, sys, time, urllib.request, socket
+import asyncio, json, subprocess, sys, time, urllib.request, socket
 import numpy as np
 from agents.registry import resolve
 from agents.backends.http_backend import HttpBackend

@@ -9,15 +9,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from helpers import free_port, llama_server
 
 from mafia.cli import main
 from mafia.transcript import read_transcript
@@ -38,20 +36,12 @@ MAX_TV = 0.1  # as the batched-backend tests: llama.cpp rounds differently per b
 CLEAR_MARGIN = 1.0
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One server process, several models (it swaps them on demand), prompt log-probabilities
     on (`logits_all`, the server's default) but for `gemma-fast`."""
     pytest.importorskip("llama_cpp.server", reason="needs the llama-cpp-python[server] extra")
-    port = _free_port()
+    port = free_port()
     threads = os.cpu_count() or 1
     common = {"n_ctx": 512, "n_threads": threads, "n_threads_batch": threads, "verbose": False}
     config = {"host": "127.0.0.1", "port": port,
@@ -63,24 +53,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                   "logits_all": False, **common}]}
     path = tmp_path_factory.mktemp("server") / "config.json"
     path.write_text(json.dumps(config))
-    proc = subprocess.Popen([sys.executable, "-m", "agents.backends.serve", "--config_file",
-                             str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            cwd=Path(__file__).resolve().parents[1])
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(url + "/models", timeout=2).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("llama_cpp.server did not start") from None
-                time.sleep(0.5)
+    with llama_server(["--config_file", str(path)], port) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def _dist(scores: tuple[float, ...]) -> np.ndarray:
@@ -147,7 +121,7 @@ def test_each_spec_may_name_its_own_server(tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     """Several servers in one game: each is checked before the game starts, and one that is
     not there is one error line naming it."""
-    gone = f"http://127.0.0.1:{_free_port()}/v1"
+    gone = f"http://127.0.0.1:{free_port()}/v1"
     assert main(["play", "--agents", f"gemma3-270m,smollm2-135m@{gone}", "--quiet",
                  "--out", str(tmp_path / "x.jsonl")]) == 2
     err = capsys.readouterr().err.strip()

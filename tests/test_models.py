@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from helpers import free_port, llama_server
 
 from mafia.cli.play import play_game
 from mafia.config import make_rules
@@ -120,40 +118,18 @@ def test_same_seed_same_transcript_with_a_real_model(twice) -> None:
 # ---- the OpenAI-compatible endpoint, served by llama-cpp-python's own server ----------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server():
     """`python -m llama_cpp.server` (via our loader wrapper) on loopback with a bundled model."""
     pytest.importorskip("llama_cpp.server", reason="needs the llama-cpp-python[server] extra")
-    port = _free_port()
-    model = resolve(MODEL)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "agents.backends.serve", "--model", str(model.path),
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
-         "--n_threads", str(os.cpu_count() or 1), "--n_threads_batch", str(os.cpu_count() or 1),
-         "--logits_all", "false"],  # no prompt log-probabilities: the grammar fallback
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        cwd=Path(__file__).resolve().parents[1])
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(url + "/models", timeout=2).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("llama_cpp.server did not start") from None
-                time.sleep(0.5)
+    port = free_port()
+    threads = str(os.cpu_count() or 1)
+    with llama_server(["--model", str(resolve(MODEL).path), "--host", "127.0.0.1", "--port",
+                       str(port), "--n_ctx", "2048", "--n_threads", threads,
+                       "--n_threads_batch", threads,
+                       "--logits_all", "false"],  # no prompt log-probabilities: grammar
+                      port) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_game_through_an_openai_compatible_endpoint(server: str, tmp_path: Path) -> None:
@@ -177,7 +153,7 @@ def test_unreachable_endpoint_is_one_clear_error(tmp_path: Path) -> None:
     """A wrong --endpoint fails at once with one line, not a game of fallbacks."""
     out = subprocess.run(
         [sys.executable, "-m", "mafia", "play", "--agents", MODEL, "--endpoint",
-         f"http://127.0.0.1:{_free_port()}/v1", "--quiet", "--out", str(tmp_path / "x.jsonl")],
+         f"http://127.0.0.1:{free_port()}/v1", "--quiet", "--out", str(tmp_path / "x.jsonl")],
         capture_output=True, text=True, timeout=120)
     assert out.returncode == 2
     assert "cannot reach endpoint" in out.stderr

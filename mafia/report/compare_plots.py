@@ -6,36 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mafia.errors import MafiaError
-from mafia.report.plots import plot_folder
+from mafia.report.plots import interval_rows, save_charts
 
 SIDES = ("town", "mafia")
 
 
 def write_compare_plots(data: dict[str, Any], folder: str | Path) -> list[Path]:
     """Write the charts that have something to show into `folder`; their paths."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out = plot_folder(folder)
     charts = [("compare_wins.png", _wins), ("compare_rating.png", _rating),
               ("compare_town_votes.png", _town_votes)]
     if data["paired"]:
         charts.append(("compare_paired.png", _paired))
-    paths = []
-    for name, draw in charts:
-        fig = draw(plt, data)
-        path = out / name
-        try:
-            fig.savefig(path, dpi=110, bbox_inches="tight")
-        except OSError as exc:
-            raise MafiaError(f"cannot write plot {path}: {exc.strerror or exc}") from None
-        finally:
-            plt.close(fig)
-        paths.append(path)
-    return paths
+    return save_charts(data, folder, charts)
 
 
 def _bar(ax: Any, x: float, p: dict[str, Any] | None, width: float, **kw: Any) -> bool:
@@ -69,15 +51,9 @@ def _wins(plt: Any, data: dict[str, Any]) -> Any:
 def _rating(plt: Any, data: dict[str, Any]) -> Any:
     specs = data["specs"]  # ranked, best first
     fig, ax = plt.subplots(figsize=(6.5, 1.2 + 0.5 * len(specs)))
-    ys = list(range(len(specs)))[::-1]
-    values = [data["models"][s]["rating"]["value"] for s in specs]
-    cis = [data["models"][s]["rating"]["ci"] for s in specs]
-    err = [[max(0.0, v - lo) for v, (lo, _) in zip(values, cis)],
-           [max(0.0, hi - v) for v, (_, hi) in zip(values, cis)]]
-    ax.errorbar(values, ys, xerr=err, fmt="o", capsize=4)
-    ax.axvline(0, color="grey", linewidth=0.8)
-    ax.set_yticks(ys, [_short(s) for s in specs])
-    ax.set_ylim(-0.7, len(specs) - 0.3)
+    interval_rows(ax, [_short(s) for s in specs],
+                  [data["models"][s]["rating"]["value"] for s in specs],
+                  [data["models"][s]["rating"]["ci"] for s in specs])
     ax.set_xlabel("rating (log-odds; ratings sum to 0)")
     r = data["rating"]
     ax.set_title(f"Rating, bootstrap 95% intervals ({r['games']} games, {r['bootstrap']} resamples)")
@@ -109,14 +85,8 @@ def _town_votes(plt: Any, data: dict[str, Any]) -> Any:
 def _paired(plt: Any, data: dict[str, Any]) -> Any:
     pairs = data["paired"]
     fig, ax = plt.subplots(figsize=(7.0, 1.2 + 0.5 * len(pairs)))
-    ys = list(range(len(pairs)))[::-1]
-    diffs = [p["difference"] for p in pairs]
-    err = [[max(0.0, d - p["ci"][0]) for d, p in zip(diffs, pairs)],
-           [max(0.0, p["ci"][1] - d) for d, p in zip(diffs, pairs)]]
-    ax.errorbar(diffs, ys, xerr=err, fmt="o", capsize=4)
-    ax.axvline(0, color="grey", linewidth=0.8)
-    ax.set_yticks(ys, [f"{p['a']} - {p['b']} ({p['seeds']} deals)" for p in pairs])
-    ax.set_ylim(-0.7, len(pairs) - 0.3)
+    interval_rows(ax, [f"{p['a']} - {p['b']} ({p['seeds']} deals)" for p in pairs],
+                  [p["difference"] for p in pairs], [p["ci"] for p in pairs])
     ax.set_xlabel("town win rate, difference (bootstrap 95% interval over deals)")
     ax.set_title("Paired: the same deals, folder against folder")
     return fig

@@ -4,6 +4,7 @@ imported here only, with the Agg backend, so the report itself never needs a dis
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,13 @@ def plot_folder(folder: str | Path) -> Path:
 
 def write_plots(r: dict[str, Any], folder: str | Path) -> list[Path]:
     """Write winrate.png, rating.png and votes_per_day.png into `folder`; their paths."""
+    return save_charts(r, folder, [("winrate.png", _winrate), ("rating.png", _rating),
+                                   ("votes_per_day.png", _votes_per_day)])
+
+
+def save_charts(data: dict[str, Any], folder: str | Path,
+                charts: list[tuple[str, Callable[[Any, dict[str, Any]], Any]]]) -> list[Path]:
+    """Draw each (file name, draw(plt, data) -> figure) with the Agg backend into `folder`."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -32,9 +40,8 @@ def write_plots(r: dict[str, Any], folder: str | Path) -> list[Path]:
 
     out = plot_folder(folder)
     paths = []
-    for name, draw in (("winrate.png", _winrate), ("rating.png", _rating),
-                       ("votes_per_day.png", _votes_per_day)):
-        fig = draw(plt, r)
+    for name, draw in charts:
+        fig = draw(plt, data)
         path = out / name
         try:
             fig.savefig(path, dpi=110, bbox_inches="tight")
@@ -44,6 +51,18 @@ def write_plots(r: dict[str, Any], folder: str | Path) -> list[Path]:
             plt.close(fig)
         paths.append(path)
     return paths
+
+
+def interval_rows(ax: Any, labels: list[str], values: list[float],
+                  cis: list[tuple[float, float]]) -> None:
+    """One row per label, best on top: the value as a dot, its interval as error bars."""
+    ys = list(range(len(labels)))[::-1]
+    err = [[max(0.0, v - lo) for v, (lo, _) in zip(values, cis)],
+           [max(0.0, hi - v) for v, (_, hi) in zip(values, cis)]]
+    ax.errorbar(values, ys, xerr=err, fmt="o", capsize=4)
+    ax.axvline(0, color="grey", linewidth=0.8)
+    ax.set_yticks(ys, labels)
+    ax.set_ylim(-0.7, len(labels) - 0.3)
 
 
 def _errors(p: dict[str, Any]) -> tuple[float, float, float]:
@@ -84,15 +103,8 @@ def _winrate(plt: Any, r: dict[str, Any]) -> Any:
 def _rating(plt: Any, r: dict[str, Any]) -> Any:
     ranking = r["rating"]["ranking"]
     fig, ax = plt.subplots(figsize=(6.5, 1.2 + 0.5 * len(ranking)))
-    ys = list(range(len(ranking)))[::-1]  # best on top
-    values = [r["models"][s]["rating"]["value"] for s in ranking]
-    cis = [r["models"][s]["rating"]["ci"] for s in ranking]
-    err = [[max(0.0, v - lo) for v, (lo, _) in zip(values, cis)],
-           [max(0.0, hi - v) for v, (_, hi) in zip(values, cis)]]
-    ax.errorbar(values, ys, xerr=err, fmt="o", capsize=4)
-    ax.axvline(0, color="grey", linewidth=0.8)
-    ax.set_yticks(ys, ranking)
-    ax.set_ylim(-0.7, len(ranking) - 0.3)
+    interval_rows(ax, ranking, [r["models"][s]["rating"]["value"] for s in ranking],
+                  [r["models"][s]["rating"]["ci"] for s in ranking])
     ax.set_xlabel("rating (log-odds; ratings sum to 0)")
     note = r["rating"]["note"]
     ax.set_title(f"Rating with bootstrap 95% intervals ({r['rating']['games']} decided games)"
