@@ -15,10 +15,14 @@ def test_selectors_name_a_kind_a_role_or_both() -> None:
     assert parse_weight("speak:detective=0.5") == Weight("detective", "speak", 0.5)
     assert str(parse_weight("speak:detective=4")) == "detective:speak=4"
     assert parse_weight("day_action=0").factor == 0.0
+    assert parse_weight("miss=3") == Weight(None, None, 3.0, miss=True)
+    assert parse_weight("vote:miss:detective=2") == Weight("detective", "vote", 2.0, miss=True)
+    assert str(parse_weight("miss:vote=2")) == "vote:miss=2"
 
 
 @pytest.mark.parametrize("bad", ["vote", "vote=", "vote=-1", "vote=x", "=2", "sheriff=2",
-                                 "vote:kill=2", "detective:doctor=2", "vote=nan", "vote=inf"])
+                                 "vote:kill=2", "detective:doctor=2", "vote=nan", "vote=inf",
+                                 "miss:miss=2", "missed=2"])
 def test_a_bad_selector_is_one_clear_error(bad: str) -> None:
     with pytest.raises(MafiaError, match="--weight"):
         parse_weight(bad)
@@ -33,6 +37,21 @@ def test_weights_multiply_over_every_selector_an_example_matches() -> None:
     weights = [parse_weight(w) for w in ("vote=2", "detective=3", "day_action=0")]
     assert weigh(meta, examples, weights) == [6.0, 3.0, 2.0, 0.0]
     assert weigh(meta, examples, []) == [1.0] * 4
+
+
+def test_miss_selects_the_student_choices_the_teacher_would_not_have_made() -> None:
+    """Only DAgger examples carry `played`; a teacher-game example is never a miss."""
+    meta = {"players": 7}
+    examples = [{"seat": "Alice", "seed": 1, "kind": "vote", "role": "detective",
+                 "target": " Eve", "played": " Frank"},
+                {"seat": "Alice", "seed": 1, "kind": "vote", "role": "detective",
+                 "target": " Eve", "played": " Eve"},
+                {"seat": "Bob", "seed": 1, "kind": "vote", "role": "villager", "target": " Eve"},
+                {"seat": "Carol", "seed": 1, "kind": "kill", "role": "mafia",
+                 "target": " Bob", "played": " Dave"}]
+    assert weigh(meta, examples, [parse_weight("miss=4")]) == [4.0, 1.0, 1.0, 4.0]
+    assert weigh(meta, examples, [parse_weight("vote:miss=4"), parse_weight("vote=2")]) == \
+        [8.0, 2.0, 2.0, 1.0]
 
 
 def test_a_role_missing_from_an_example_is_rebuilt_from_its_game_seed(tmp_path) -> None:

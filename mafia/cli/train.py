@@ -47,8 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "round) instead of an untrained one")
     f.add_argument("--weight", action="append", default=[], metavar="SELECTOR=W",
                    help="multiply the loss of the examples a selector matches: a kind "
-                        "(vote, speak, day_action...), a role (detective, mafia...) or "
-                        "ROLE:KIND; 0 leaves them out; repeatable (e.g. --weight vote=2 "
+                        "(vote, speak, day_action...), a role (detective, mafia...), miss (a "
+                        "DAgger choice the student made differently from the teacher) or a "
+                        "combination (detective:vote, vote:miss); 0 leaves them out; repeatable (e.g. --weight vote=2 "
                         "--weight detective=3)")
     f.set_defaults(run=run_fit)
     e = verbs.add_parser("export", help="write a run's latest checkpoint as a GGUF adapter")

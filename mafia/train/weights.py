@@ -1,10 +1,13 @@
 """Example weights for `mafia train fit --weight SELECTOR=W`.
 
-A selector names a decision kind (`vote`, `speak`, ...), a role (`detective`, `mafia`, ...) or
-both (`detective:speak`). Each example's loss is multiplied by the weights of every selector
-it matches; weight 0 leaves it out. Why: a game holds few of the decisions that matter most
+A selector names a decision kind (`vote`, `speak`, ...), a role (`detective`, `mafia`, ...),
+`miss` (a DAgger choice where the student played another option than the teacher's), or a
+combination (`detective:speak`, `miss:vote`). Each example's loss is multiplied by the
+weights of every selector it matches; weight 0 leaves it out. Why: a game holds few of the decisions that matter most
 (a detective with a found mafia speaks a few times a game, while every seat answers
-"speak, wait or dm" many times), and a uniform mix teaches the frequent ones.
+"speak, wait or dm" many times), and a uniform mix teaches the frequent ones. `miss` picks
+the states where the student's own habit (e.g. voting whom the table accuses) and the
+teacher's answer (the mafia its check found) part: the ones a shortcut gets wrong.
 
 Examples record their seat's role (`role`); datasets written before that have it rebuilt from
 the game seed, which deals the roles (`mafia.rules.deal_roles`).
@@ -24,6 +27,7 @@ from mafia.rules import deal_roles
 # What an example's `kind` can be: the decisions, and the texts that follow a choice.
 KINDS = frozenset({k.value for k in DecisionKind} | {"speak"})
 ROLES = frozenset(r.value for r in Role)
+MISS = "miss"  # a DAgger choice whose `played` option is not the teacher's `target`
 
 
 @dataclass(frozen=True)
@@ -31,12 +35,14 @@ class Weight:
     role: str | None
     kind: str | None
     factor: float
+    miss: bool = False  # only choices the student played differently from the teacher
 
-    def matches(self, role: str, kind: str) -> bool:
-        return self.role in (None, role) and self.kind in (None, kind)
+    def matches(self, role: str, kind: str, missed: bool = False) -> bool:
+        return (self.role in (None, role) and self.kind in (None, kind)
+                and (missed or not self.miss))
 
     def __str__(self) -> str:
-        name = ":".join(p for p in (self.role, self.kind) if p)
+        name = ":".join(p for p in (self.role, self.kind, "miss" if self.miss else None) if p)
         return f"{name}={self.factor:g}"
 
 
@@ -51,18 +57,21 @@ def parse_weight(text: str) -> Weight:
         raise MafiaError(f"--weight {text}: expected SELECTOR=W with W a number >= 0 "
                          "(e.g. vote=2, detective=3, detective:speak=4, day_action=0.5)")
     role = kind = None
+    miss = False
     for part in name.split(":"):
         if part in ROLES and role is None:
             role = part
         elif part in KINDS and kind is None:
             kind = part
+        elif part == MISS and not miss:
+            miss = True
         else:
             raise MafiaError(f"--weight {text}: {part!r} is not a role "
-                             f"({', '.join(sorted(ROLES))}) or an example kind "
-                             f"({', '.join(sorted(KINDS))})")
-    if role is None and kind is None:
+                             f"({', '.join(sorted(ROLES))}), an example kind "
+                             f"({', '.join(sorted(KINDS))}) or {MISS!r}")
+    if role is None and kind is None and not miss:
         raise MafiaError(f"--weight {text}: no selector before '='")
-    return Weight(role, kind, factor)
+    return Weight(role, kind, factor, miss)
 
 
 def example_role(meta: dict[str, Any], example: dict[str, Any]) -> str:
@@ -79,9 +88,10 @@ def weigh(meta: dict[str, Any], examples: Iterable[dict[str, Any]],
     out = []
     for ex in examples:
         role = example_role(meta, ex) if any(w.role for w in weights) else ""
+        missed = "played" in ex and ex["played"] != ex["target"]
         w = 1.0
         for sel in weights:
-            if sel.matches(role, ex["kind"]):
+            if sel.matches(role, ex["kind"], missed):
                 w *= sel.factor
         out.append(w)
     return out
