@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from mafia.events import BaseEvent, GameStarted, ModelCall
 
-from agents.backends.llama_loading import load_llama
-from agents.prompting import PromptBook
-from agents.registry import ResolvedModel
+from mafia.agents.backends.llama_loading import load_llama
+from mafia.agents.prompting import PromptBook
+from mafia.agents.registry import ResolvedModel
 
 _SAMPLE = "The quick brown fox jumps over the lazy dog while the town sleeps and the mafia plots. "
 

@@ -20,11 +20,11 @@ from mafia.enums import DecisionKind, Role
 from mafia.errors import MafiaError
 from mafia.events import LastWords, Message
 
-from agents.backends.base import Backend
-from agents.plain_prompt import PlainBook
-from agents.prompting import PromptBook, SeatPrompt, option_label
-from agents.registry import ResolvedModel, resolve
-from agents.specs import BASELINES, ModelOptions, effective_profile, split_endpoint
+from mafia.agents.backends.base import Backend
+from mafia.agents.plain_prompt import PlainBook
+from mafia.agents.prompting import PromptBook, SeatPrompt, option_label
+from mafia.agents.registry import ResolvedModel, resolve
+from mafia.agents.specs import BASELINES, ModelOptions, effective_profile, split_endpoint
 
 # Choices are drawn from the model's own option probabilities sharpened by a temperature:
 # at 1.0 a 270M model's votes were close to uniform noise (a detective's vote for the mafia
@@ -305,7 +305,7 @@ class LLMPlayerFactory:
         self.groups: dict[str, Any] = {}
         urls = {self.endpoint(s) for s in self.models} - {None}
         if urls:
-            from agents.backends.http_backend import check_endpoint
+            from mafia.agents.backends.http_backend import check_endpoint
 
             for url in sorted(urls):  # type: ignore[type-var]
                 check_endpoint(url)  # type: ignore[arg-type]
@@ -332,7 +332,7 @@ class LLMPlayerFactory:
     def __call__(self, spec: str, seat: int, seed: int) -> Any:
         backend = self._backend(spec, seat)
         if self.profile(spec) == "plain":
-            from agents.plain_player import PlainPlayer
+            from mafia.agents.plain_player import PlainPlayer
 
             if self.plain_book is None:
                 self.plain_book = PlainBook()
@@ -369,7 +369,7 @@ class LLMPlayerFactory:
         return _LOADED[key]
 
     def _new_group(self, spec: str, n_seats: int) -> Any:
-        from agents.backends.batched import BatchedModel
+        from mafia.agents.backends.batched import BatchedModel
 
         model = self.models[spec]
         assert model is not None
@@ -380,11 +380,11 @@ class LLMPlayerFactory:
         model = self.models[spec]
         url = self.endpoint(spec)
         if url is not None:
-            from agents.backends.http_backend import HttpBackend
+            from mafia.agents.backends.http_backend import HttpBackend
 
             return HttpBackend(url, spec, model, n_ctx=self.options.ctx,
                                name=split_endpoint(spec)[0])
-        from agents.backends.llama_cpp_backend import LlamaCppBackend
+        from mafia.agents.backends.llama_cpp_backend import LlamaCppBackend
 
         assert model is not None
         return LlamaCppBackend(model, n_ctx=self.options.ctx, n_threads=self.options.threads,

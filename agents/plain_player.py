@@ -13,13 +13,13 @@ from typing import Any
 from mafia.decisions import Answer, CallInfo, DayAction, Option, Request
 from mafia.enums import DecisionKind
 
-from agents.backends.base import Backend
-from agents.llm_player import (
+from mafia.agents.backends.base import Backend
+from mafia.agents.llm_player import (
     CHOICE_TEMPERATURE, MOVE_TEMPERATURE, MOVES, SPEECH_STOP, SPEECH_TEMPERATURE, call_info,
     call_seed,
 )
-from agents.plain_prompt import PlainBook, PlainPrompt
-from agents.prompting import option_label
+from mafia.agents.plain_prompt import PlainBook, PlainPrompt
+from mafia.agents.prompting import option_label
 
 # The plain prompt's token budget: older public chatter is left out beyond it (deaths and votes
 # stay). Training examples are built with the same budget, so the student reads at play time

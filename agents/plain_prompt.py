@@ -21,7 +21,7 @@ import jinja2
 from mafia.events import BaseEvent
 from mafia.observation import Observation
 
-from agents.prompting import _defuse, _role_counts, _view, templates_hash
+from mafia.agents.prompting import _defuse, _role_counts, _view, templates_hash
 
 PROFILES = ("plain", "assisted")
 # Kept when the public record must be shortened to fit the context: who died, the votes.
@@ -33,7 +33,7 @@ class PlainBook:
     transcript header of every seat that reads them)."""
 
     def __init__(self, directory: str | Path | None = None) -> None:
-        root = Path(str(directory)) if directory is not None else Path(str(files("prompts"))) / "plain"
+        root = Path(str(directory)) if directory is not None else Path(str(files("mafia.prompts"))) / "plain"
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(root)), autoescape=False,
                                  keep_trailing_newline=False, undefined=jinja2.StrictUndefined)
         names = ("header", "identity", "public", "private", "state", "decision", "layout")

@@ -28,9 +28,9 @@ from mafia.observation import Observation, observe
 from mafia.report.load import Game
 from mafia.state import GameState, rebuild_state
 
-from agents.backends.base import Backend
-from agents.llm_player import CHOICE_TEMPERATURE, LLMPlayer
-from agents.prompting import PromptBook
+from mafia.agents.backends.base import Backend
+from mafia.agents.llm_player import CHOICE_TEMPERATURE, LLMPlayer
+from mafia.agents.prompting import PromptBook
 
 # What a vote should hit, by the voter's situation (also the order of the table).
 GROUPS = {

@@ -43,7 +43,7 @@ class PromptBook:
 
     def __init__(self, directory: str | Path | None = None) -> None:
         """`directory`: another copy of prompts/ (e.g. a variant to compare with a probe)."""
-        root = str(directory) if directory is not None else str(files("prompts"))
+        root = str(directory) if directory is not None else str(files("mafia.prompts"))
         self.hash = templates_hash(Path(root), "*.j2")
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(root),
                                  autoescape=False, keep_trailing_newline=False,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from mafia.errors import MafiaError
 
-from agents.gguf_meta import GGUFError, read_gguf_info
+from mafia.agents.gguf_meta import GGUFError, read_gguf_info
 
 CACHE_DIR = Path(os.environ.get("MAFIA_CACHE", Path.home() / ".cache" / "mafia"))
 

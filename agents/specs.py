@@ -11,10 +11,10 @@ from mafia.enums import Role
 from mafia.errors import MafiaError
 from mafia.rules import deal_roles
 
-from agents.base import Player
-from agents.heuristic import HeuristicPlayer
-from agents.program import build_program_player, check_log_path, is_program_spec
-from agents.random_player import RandomPlayer
+from mafia.agents.base import Player
+from mafia.agents.heuristic import HeuristicPlayer
+from mafia.agents.program import build_program_player, check_log_path, is_program_spec
+from mafia.agents.random_player import RandomPlayer
 
 BASELINES = ("random", "heuristic")
 
@@ -73,7 +73,7 @@ def seat_identity(spec: str, options: ModelOptions) -> dict[str, Any]:
     model's file hashes and prompt profile (the endpoint's URL when it is served)."""
     if spec in BASELINES or is_program_spec(spec):
         return {"spec": spec}
-    from agents.registry import resolve
+    from mafia.agents.registry import resolve
 
     name, url = split_endpoint(spec)
     url = url or options.endpoint
@@ -159,6 +159,6 @@ def _model_factory(seat_specs: Sequence[str], options: ModelOptions):  # type: i
     if all(s in BASELINES for s in seat_specs):
         return None
     # Imported lazily: llama.cpp is heavy and random-only games never need it.
-    from agents.llm_player import LLMPlayerFactory
+    from mafia.agents.llm_player import LLMPlayerFactory
 
     return LLMPlayerFactory(seat_specs, options)

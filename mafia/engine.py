@@ -27,7 +27,7 @@ from mafia.state import GameState
 from mafia.provenance import build
 from mafia.text import clean_speech
 
-from agents.base import Player
+from mafia.agents.base import Player
 
 EventSink = Callable[[BaseEvent], None]
 WaitingHook = Callable[[frozenset[str]], None]  # the seats the engine is waiting on

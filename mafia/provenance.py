@@ -5,40 +5,60 @@ A figure is only comparable with another when the same players made both; the ha
 sweep resumed after an edit (or a report pooling two folders) that the players changed, even
 between commits. `sources` covers the Python code that plays (engine and players, not the CLI, reports
 or training), `prompts`
-every file under prompts/ (what models read).
+every file under prompts/ (what models read). Both name files as in a checkout (mafia/...,
+agents/..., prompts/...), so an installed package and the checkout it came from agree.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from mafia import __version__
 
-ROOT = Path(__file__).resolve().parent.parent
-CODE_DIRS = ("mafia", "agents")
+ROOT = Path(__file__).resolve().parent.parent  # the checkout, when run from one
 # Code that never changes a game (how games are launched, reported, replayed, trained on):
 # editing it keeps the sources hash, so a sweep still resumes.
 NOT_PLAYING = ("mafia/cli", "mafia/report", "mafia/train", "mafia/executors",
                "mafia/bench.py", "mafia/render.py", "mafia/stats.py")
-PROMPTS_DIR = "prompts"
 # The build fields that define how games are played (compared when a sweep resumes); the
 # commit is recorded only: a commit that changes no code or prompt plays the same games.
 COMPARED = ("version", "sources", "prompts")
 
 
-def tree_hash(base: Path, dirs: Sequence[str], pattern: str, skip: Sequence[str] = ()) -> str:
-    """sha256 (16 hex digits) over the files in base/dirs matching pattern (their names
-    relative to base, and bytes), leaving out paths under `skip`."""
+def trees() -> dict[str, Path]:
+    """The folders of the three trees, by the name they have in a checkout: mafia/ (the
+    engine and the app), agents/ (`mafia.agents`) and prompts/ (`mafia.prompts`). Installed,
+    the last two sit inside mafia/; hashes name files by tree, so both layouts agree."""
+    out = {}
+    for label, module in (("mafia", "mafia"), ("agents", "mafia.agents"),
+                          ("prompts", "mafia.prompts")):
+        spec = importlib.util.find_spec(module)
+        assert spec is not None and spec.submodule_search_locations, module
+        out[label] = Path(list(spec.submodule_search_locations)[0]).resolve()
+    return out
+
+
+def tree_hash(folders: Mapping[str, Path], pattern: str, skip: Sequence[str] = ()) -> str:
+    """sha256 (16 hex digits) over the files matching pattern under each labelled folder
+    (their names as LABEL/relative path, and bytes), leaving out paths under `skip` and any
+    folder that is another tree's (installed, mafia/agents is the agents tree)."""
+    roots = {p.resolve() for p in folders.values()}
     digest = hashlib.sha256()
-    files = sorted(p for d in dirs for p in (base / d).rglob(pattern)
-                   if p.is_file() and "__pycache__" not in p.parts)
-    for path in files:
-        name = path.relative_to(base).as_posix()
+    named = []
+    for label, folder in folders.items():
+        for path in folder.rglob(pattern):
+            if not path.is_file() or "__pycache__" in path.parts:
+                continue
+            if any(r != folder.resolve() and r in path.resolve().parents for r in roots):
+                continue  # inside another tree, hashed under that tree's label
+            named.append((f"{label}/{path.relative_to(folder).as_posix()}", path))
+    for name, path in sorted(named):
         if any(name == s or name.startswith(s + "/") for s in skip):
             continue
         digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
@@ -63,12 +83,13 @@ def build() -> dict[str, Any]:
     commit = _git("rev-parse", "HEAD")
     dirty = None
     if commit is not None:
-        status = _git("status", "--porcelain", "--", *CODE_DIRS,
-                      PROMPTS_DIR)
+        status = _git("status", "--porcelain", "--", "mafia", "agents", "prompts")
         dirty = bool(status)
+    folders = trees()
+    code = {k: v for k, v in folders.items() if k != "prompts"}
     return {"version": __version__, "commit": commit, "dirty": dirty,
-            "sources": tree_hash(ROOT, CODE_DIRS, "*.py", NOT_PLAYING),
-            "prompts": tree_hash(ROOT, [PROMPTS_DIR], "*")}
+            "sources": tree_hash(code, "*.py", NOT_PLAYING),
+            "prompts": tree_hash({"prompts": folders["prompts"]}, "*")}
 
 
 def compared(info: dict[str, Any]) -> dict[str, Any]:

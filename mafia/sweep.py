@@ -32,7 +32,7 @@ from mafia.events import BaseEvent
 from mafia.provenance import build, compared
 from mafia.transcript import TranscriptBuffer, TranscriptWriter
 
-from agents.specs import (
+from mafia.agents.specs import (
     ModelOptions, Teams, build_players, is_model_spec, seat_identity, split_endpoint,
 )
 

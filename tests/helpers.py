@@ -36,7 +36,7 @@ from mafia.discussion.bidding import BIDS
 from mafia.discussion.clock import typing_seconds
 from mafia.state import GameState
 
-from agents.random_player import RandomPlayer
+from mafia.agents.random_player import RandomPlayer
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -581,11 +581,11 @@ def free_port() -> int:
 
 @contextmanager
 def llama_server(args: Sequence[str], port: int) -> Iterator[str]:
-    """`python -m agents.backends.serve ARGS` (llama-cpp-python's server, loading models as
+    """`python -m mafia.agents.backends.serve ARGS` (llama-cpp-python's server, loading models as
     the in-process backend does) until it answers; yields its /v1 URL, then stops it."""
     import urllib.request
 
-    proc = subprocess.Popen([sys.executable, "-m", "agents.backends.serve", *args],
+    proc = subprocess.Popen([sys.executable, "-m", "mafia.agents.backends.serve", *args],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
     url = f"http://127.0.0.1:{port}/v1"
     try:

@@ -9,8 +9,8 @@ import sys
 
 from mafia.train.data import read_dataset
 
-from agents.backends.llama_cpp_backend import LlamaCppBackend
-from agents.registry import resolve
+from mafia.agents.backends.llama_cpp_backend import LlamaCppBackend
+from mafia.agents.registry import resolve
 
 
 def found(prompt: str) -> list[str]:

@@ -2,16 +2,16 @@
 token, for the bundled models; and the TV distance local vs served on a few prompts."""
 import asyncio, json, subprocess, sys, time, urllib.request, socket
 import numpy as np
-from agents.registry import resolve
-from agents.backends.http_backend import HttpBackend
-from agents.backends.llama_cpp_backend import LlamaCppBackend
+from mafia.agents.registry import resolve
+from mafia.agents.backends.http_backend import HttpBackend
+from mafia.agents.backends.llama_cpp_backend import LlamaCppBackend
 
 s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
 cfg = {"host": "127.0.0.1", "port": port, "models": [
     {"model": str(resolve(m).path), "model_alias": m, "n_ctx": 2048, "n_threads": 2,
      "n_threads_batch": 2, "verbose": False} for m in ("gemma3-270m", "smollm2-135m")]}
 open("/tmp/echo-cfg.json", "w").write(json.dumps(cfg))
-proc = subprocess.Popen([sys.executable, "-m", "agents.backends.serve", "--config_file",
+proc = subprocess.Popen([sys.executable, "-m", "mafia.agents.backends.serve", "--config_file",
                          "/tmp/echo-cfg.json"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 url = f"http://127.0.0.1:{port}/v1"
 for _ in range(180):

@@ -20,7 +20,7 @@ from mafia.events import InvalidAction, LastWords, Message, VoteCast
 from mafia.text import clean_speech
 from mafia.transcript import TranscriptWriter, read_transcript
 
-from agents.random_player import RandomPlayer
+from mafia.agents.random_player import RandomPlayer
 
 Behaviour = Callable[[Request, Answer], Awaitable[Any]]
 NAMES = ["Alice", "Bob", "Carol", "Dave", "Eve"]

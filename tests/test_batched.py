@@ -13,11 +13,11 @@ import asyncio
 import numpy as np
 import pytest
 
-from agents.backends.batched import BatchedModel
-from agents.backends.llama_cpp_backend import LlamaCppBackend
-from agents.backends.multi_seq import ChoiceJob, TextJob
-from agents.backends.sampling import SamplingParams
-from agents.registry import resolve
+from mafia.agents.backends.batched import BatchedModel
+from mafia.agents.backends.llama_cpp_backend import LlamaCppBackend
+from mafia.agents.backends.multi_seq import ChoiceJob, TextJob
+from mafia.agents.backends.sampling import SamplingParams
+from mafia.agents.registry import resolve
 
 pytestmark = pytest.mark.model
 
@@ -221,8 +221,8 @@ def test_in_a_real_game_batched_choices_match_the_reference_backend(tmp_path) ->
     from mafia.cli.play import play_game
     from mafia.config import make_rules
 
-    from agents.backends import batched
-    from agents.specs import ModelOptions, build_players
+    from mafia.agents.backends import batched
+    from mafia.agents.specs import ModelOptions, build_players
 
     model = resolve("gemma3-270m")
     references: dict[int, LlamaCppBackend] = {}

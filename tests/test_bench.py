@@ -14,7 +14,7 @@ from helpers import REPO
 from mafia.events import GameStarted, Message, ModelCall, PhaseStarted
 from mafia.enums import Channel, Phase
 
-from agents.floor import FloorTokens, PerToken, Rates, floor_tokens
+from mafia.agents.floor import FloorTokens, PerToken, Rates, floor_tokens
 
 
 def _start(seq: int) -> GameStarted:
@@ -163,8 +163,8 @@ def test_the_rate_meter_measures_the_real_model_at_two_depths() -> None:
     """With the bundled model: one line per flash-attention setting for prefill and for
     decode, positive costs that never fall with depth, and a prompt batch cheaper per token
     than single-token decode steps (what makes prefix reuse and batching pay)."""
-    from agents.floor import RateMeter
-    from agents.registry import resolve
+    from mafia.agents.floor import RateMeter
+    from mafia.agents.registry import resolve
 
     rates = RateMeter(resolve("gemma3-270m"), threads=None, prompt_tokens=64, decode_tokens=4,
                       repeats=1, depth=192).measure()

@@ -20,9 +20,9 @@ from helpers import free_port, llama_server
 from mafia.cli import main
 from mafia.transcript import read_transcript
 
-from agents.backends.http_backend import PROBE, HttpBackend, _echoed
-from agents.backends.llama_cpp_backend import LlamaCppBackend
-from agents.registry import resolve
+from mafia.agents.backends.http_backend import PROBE, HttpBackend, _echoed
+from mafia.agents.backends.llama_cpp_backend import LlamaCppBackend
+from mafia.agents.registry import resolve
 
 pytestmark = pytest.mark.model
 

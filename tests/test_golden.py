@@ -13,7 +13,7 @@ from mafia.decisions import SAY, WAIT, Answer, DayAction, Request
 from mafia.enums import DecisionKind, Role, Winner
 from mafia.events import BaseEvent, InvalidAction
 
-from agents.scripted import ScriptedPlayer
+from mafia.agents.scripted import ScriptedPlayer
 
 A = Answer
 

@@ -36,9 +36,9 @@ from mafia.rules import deal_roles
 from mafia.stats import two_proportion_z
 from mafia.transcript import TranscriptWriter, comparable_lines
 
-from agents.heuristic import HeuristicPlayer
-from agents.heuristic.speech import DMS, PHRASES, REASONS
-from agents.random_player import RandomPlayer
+from mafia.agents.heuristic import HeuristicPlayer
+from mafia.agents.heuristic.speech import DMS, PHRASES, REASONS
+from mafia.agents.random_player import RandomPlayer
 
 # Rule variants for the invariant games: 5-9 players, the rules that change what a player
 # may do or know.
@@ -157,7 +157,7 @@ def test_reasons_and_dms_add_no_claim() -> None:
 
 
 def test_kill_phrasings_name_the_target_for_teammates() -> None:
-    from agents.heuristic.table import _kill_pattern
+    from mafia.agents.heuristic.table import _kill_pattern
 
     for key in ("kill", "agree"):
         for phrase in PHRASES[key]:

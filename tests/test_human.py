@@ -38,12 +38,12 @@ from mafia.report.load import load_games
 from mafia.rules import deal_roles
 from mafia.transcript import read_transcript
 
-from agents.human.app import Dialog, HumanApp
-from agents.human.game import build_engine, play_human
-from agents.human.lines import LineFrontEnd, StdinLines
-from agents.human.options import match, menu
-from agents.human.seat import HumanPlayer, draw_seat
-from agents.random_player import RandomPlayer
+from mafia.agents.human.app import Dialog, HumanApp
+from mafia.agents.human.game import build_engine, play_human
+from mafia.agents.human.lines import LineFrontEnd, StdinLines
+from mafia.agents.human.options import match, menu
+from mafia.agents.human.seat import HumanPlayer, draw_seat
+from mafia.agents.random_player import RandomPlayer
 
 MARKER = re.compile(r"\b(?:mk\d+x\d+q|hu\d+q)\b")
 ROLE_LABEL = re.compile(r"\b(" + "|".join(SEAT_NAMES[:16]) +
@@ -290,7 +290,7 @@ async def test_app_in_every_protocol(discussion: str, role: Role):
 
 
 def test_the_status_line_names_nobody_alone():
-    from agents.human.view import SeatView
+    from mafia.agents.human.view import SeatView
 
     view = SeatView("Alice")
     view.seats = tuple(SEAT_NAMES[:5])

@@ -33,14 +33,14 @@ from mafia.errors import MafiaError
 from mafia.events import InvalidAction, InvestigationResult, LastWords, Message, PlayerDied
 from mafia.transcript import TranscriptWriter, comparable_lines
 
-from agents.backends.base import Choice, Completion
-from agents.backends.fake import ScriptedBackend, ScriptExhausted
-from agents.backends.http_backend import _match, options_grammar
-from agents.gguf_meta import read_gguf_info
-from agents.llm_player import REPEAT_RETRIES, LLMPlayer, call_seed, prompt_style
-from agents.prompting import PromptBook, option_label
-from agents.random_player import RandomPlayer
-from agents.registry import BUNDLED, resolve
+from mafia.agents.backends.base import Choice, Completion
+from mafia.agents.backends.fake import ScriptedBackend, ScriptExhausted
+from mafia.agents.backends.http_backend import _match, options_grammar
+from mafia.agents.gguf_meta import read_gguf_info
+from mafia.agents.llm_player import REPEAT_RETRIES, LLMPlayer, call_seed, prompt_style
+from mafia.agents.prompting import PromptBook, option_label
+from mafia.agents.random_player import RandomPlayer
+from mafia.agents.registry import BUNDLED, resolve
 
 # SmolLM2's chat template, as its GGUF ships it (ChatML markers).
 SMOL_TEMPLATE = (

@@ -16,10 +16,10 @@ from mafia.decisions import SAY, Answer
 from mafia.enums import Channel, DecisionKind, Phase, Role, Team
 from mafia.events import InvestigationResult, Message, PhaseStarted, PlayerDied, VoteCast
 
-from agents.backends.base import Choice
-from agents.backends.fake import ScriptedBackend
-from agents.llm_player import REPEAT_RETRIES, LLMPlayer, normalise
-from agents.prompting import PromptBook, claimed_mafia, state_facts, voted_out_mafia
+from mafia.agents.backends.base import Choice
+from mafia.agents.backends.fake import ScriptedBackend
+from mafia.agents.llm_player import REPEAT_RETRIES, LLMPlayer, normalise
+from mafia.agents.prompting import PromptBook, claimed_mafia, state_facts, voted_out_mafia
 
 BOOK = PromptBook()
 

@@ -21,8 +21,8 @@ from mafia.config import make_rules
 from mafia.state import rebuild_state
 from mafia.transcript import comparable_lines, read_transcript
 
-from agents.registry import resolve
-from agents.specs import ModelOptions, build_players
+from mafia.agents.registry import resolve
+from mafia.agents.specs import ModelOptions, build_players
 
 pytestmark = pytest.mark.model
 

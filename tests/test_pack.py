@@ -68,7 +68,7 @@ def test_packed_loss_equals_the_examples_one_by_one() -> None:
     torch = pytest.importorskip("torch")
     from mafia.train.fit import load_base, pack_loss
 
-    from agents.registry import resolve
+    from mafia.agents.registry import resolve
 
     model = resolve("gemma3-270m")
     rng = random.Random(3)

@@ -25,10 +25,10 @@ from mafia.events import (
 )
 from mafia.report.load import load_games
 
-from agents.backends.base import Choice
-from agents.backends.fake import ScriptedBackend
-from agents.probe import probabilities, probe, vote_points
-from agents.random_player import RandomPlayer
+from mafia.agents.backends.base import Choice
+from mafia.agents.backends.fake import ScriptedBackend
+from mafia.agents.probe import probabilities, probe, vote_points
+from mafia.agents.random_player import RandomPlayer
 
 
 class VoteRecorder(RandomPlayer):

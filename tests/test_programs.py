@@ -27,9 +27,9 @@ from mafia.enums import Role
 from mafia.errors import MafiaError
 from mafia.events import InvalidAction, Message, event_from_dict
 
-from agents.program import is_program_spec, pyload
-from agents.program.subprocess_player import MAX_PROCESSES, SubprocessPlayer
-from agents.specs import ModelOptions, build_players
+from mafia.agents.program import is_program_spec, pyload
+from mafia.agents.program.subprocess_player import MAX_PROCESSES, SubprocessPlayer
+from mafia.agents.specs import ModelOptions, build_players
 
 RULES = make_rules(players=7, discussion_rounds=4)
 

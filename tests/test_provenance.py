@@ -19,7 +19,7 @@ from mafia.config import make_rules
 from mafia.provenance import build, tree_hash
 from mafia.sweep import SweepPlan
 
-from agents.specs import ModelOptions, seat_identity
+from mafia.agents.specs import ModelOptions, seat_identity
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -45,15 +45,34 @@ def test_the_hashes_follow_the_files(tmp_path: Path) -> None:
     (tmp_path / "code" / "skip").mkdir(parents=True)
     (tmp_path / "code" / "a.py").write_text("x = 1\n")
     (tmp_path / "code" / "skip" / "b.py").write_text("y = 1\n")
-    first = tree_hash(tmp_path, ["code"], "*.py", ["code/skip"])
+    code = {"code": tmp_path / "code"}
+    first = tree_hash(code, "*.py", ["code/skip"])
     (tmp_path / "code" / "skip" / "b.py").write_text("y = 2\n")
-    assert tree_hash(tmp_path, ["code"], "*.py", ["code/skip"]) == first  # not playing code
+    assert tree_hash(code, "*.py", ["code/skip"]) == first  # not playing code
     (tmp_path / "code" / "a.py").write_text("x = 2\n")
-    assert tree_hash(tmp_path, ["code"], "*.py", ["code/skip"]) != first
+    assert tree_hash(code, "*.py", ["code/skip"]) != first
     (tmp_path / "code" / "a.py").write_text("x = 1\n")
-    assert tree_hash(tmp_path, ["code"], "*.py", ["code/skip"]) == first
+    assert tree_hash(code, "*.py", ["code/skip"]) == first
     (tmp_path / "code" / "a.py").rename(tmp_path / "code" / "c.py")  # names count too
-    assert tree_hash(tmp_path, ["code"], "*.py", ["code/skip"]) != first
+    assert tree_hash(code, "*.py", ["code/skip"]) != first
+
+
+def test_the_hashes_name_files_by_tree_whether_nested_or_side_by_side(tmp_path: Path) -> None:
+    """A checkout has mafia/ and agents/ side by side; an installed wheel has agents inside
+    mafia/ (as mafia.agents). The same files give the same hash."""
+    side, nested = tmp_path / "side", tmp_path / "nested"
+    for root, agents in ((side, side / "agents"), (nested, nested / "mafia" / "agents")):
+        (root / "mafia" / "cli").mkdir(parents=True)
+        agents.mkdir(parents=True, exist_ok=True)
+        (root / "mafia" / "engine.py").write_text("e = 1\n")
+        (root / "mafia" / "cli" / "main.py").write_text("c = 1\n")
+        (agents / "seat.py").write_text("s = 1\n")
+    hashes = [tree_hash({"mafia": r / "mafia", "agents": a}, "*.py", ["mafia/cli"])
+              for r, a in ((side, side / "agents"), (nested, nested / "mafia" / "agents"))]
+    assert hashes[0] == hashes[1]
+    (nested / "mafia" / "agents" / "seat.py").write_text("s = 2\n")
+    assert tree_hash({"mafia": nested / "mafia", "agents": nested / "mafia" / "agents"},
+                     "*.py", ["mafia/cli"]) != hashes[0]
 
 
 def test_a_sweep_resumed_by_other_players_is_refused_unless_asked(tmp_path: Path) -> None:
@@ -104,7 +123,7 @@ def test_a_report_does_not_pool_two_builds_unless_asked(tmp_path: Path) -> None:
 
 @pytest.mark.model
 def test_a_model_seat_is_identified_by_its_files_and_profile() -> None:
-    from agents.registry import resolve
+    from mafia.agents.registry import resolve
 
     trained = resolve("gemma3-270m-mafia")
     seat = seat_identity("gemma3-270m-mafia", ModelOptions())
@@ -119,8 +138,8 @@ def test_a_model_seat_is_identified_by_its_files_and_profile() -> None:
 
 def test_a_served_seat_is_identified_by_its_server_and_name() -> None:
     """`MODEL@URL`: the model named on that server; a local copy adds its files."""
-    from agents.registry import resolve
-    from agents.specs import split_endpoint
+    from mafia.agents.registry import resolve
+    from mafia.agents.specs import split_endpoint
 
     url = "http://127.0.0.1:9/v1"
     assert split_endpoint(f"gemma3-270m@{url}") == ("gemma3-270m", url)

@@ -28,7 +28,7 @@ from mafia.report.render import render
 from mafia.report.speech import bigram_variety, is_degenerate, normalise, words
 from mafia.transcript import TranscriptWriter
 
-from agents.random_player import RandomPlayer
+from mafia.agents.random_player import RandomPlayer
 
 
 def _transcript(roles: dict[str, str], agents: dict[str, dict[str, Any]],

@@ -34,7 +34,7 @@ from mafia.sweep import (  # noqa: E402
 )
 from mafia.transcript import comparable_lines  # noqa: E402
 
-from agents.specs import ModelOptions  # noqa: E402
+from mafia.agents.specs import ModelOptions  # noqa: E402
 
 GAMES = 60
 PLAN = SweepPlan(("random",), 7, make_rules(players=7), ModelOptions(reuse_models=True))

@@ -34,7 +34,7 @@ from mafia.report.plots import write_plots
 from mafia.report.render import render
 from mafia.transcript import TranscriptWriter
 
-from agents.random_player import RandomPlayer
+from mafia.agents.random_player import RandomPlayer
 
 GAMES = 40  # seed 35 has a detective voting after the mafia they found died
 PNG = b"\x89PNG\r\n\x1a\n"

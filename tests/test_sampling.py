@@ -6,7 +6,7 @@ from collections import Counter
 
 import numpy as np
 
-from agents.backends.sampling import SamplingParams, pick, sample_token
+from mafia.agents.backends.sampling import SamplingParams, pick, sample_token
 
 
 def _logits(values: dict[int, float], size: int = 1000) -> np.ndarray:
@@ -73,7 +73,7 @@ def test_flash_attention_only_for_wide_attention_heads() -> None:
     (Gemma 3: faster) and off for narrow heads (SmolLM2, 64: decode steps 2.3x slower)."""
     from types import SimpleNamespace
 
-    from agents.backends.multi_seq import use_flash_attn
+    from mafia.agents.backends.multi_seq import use_flash_attn
 
     gemma = {"general.architecture": "gemma3", "gemma3.attention.key_length": 256}
     smol = {"general.architecture": "llama", "llama.embedding_length": "576",

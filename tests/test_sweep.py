@@ -19,8 +19,8 @@ from mafia.engine import Engine
 from mafia.events import RoleAssigned
 from mafia.sweep import SweepPlan, derive_seed, finished
 
-from agents.random_player import RandomPlayer
-from agents.specs import ModelOptions
+from mafia.agents.random_player import RandomPlayer
+from mafia.agents.specs import ModelOptions
 
 
 def sweep(*args: str) -> subprocess.CompletedProcess[str]:

@@ -21,7 +21,7 @@ from mafia.rules import deal_roles
 from mafia.sweep import derive_seed
 from mafia.transcript import read_transcript
 
-from agents.random_player import RandomPlayer
+from mafia.agents.random_player import RandomPlayer
 
 
 def mafia_cli(*args: str) -> subprocess.CompletedProcess[str]:

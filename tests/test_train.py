@@ -43,7 +43,7 @@ def test_a_student_plays_and_the_teacher_labels(tmp_path: Path) -> None:
     from mafia.events import VoteCast
     from mafia.train.data import game_seed
 
-    from agents.random_player import RandomPlayer
+    from mafia.agents.random_player import RandomPlayer
 
     out = tmp_path / "d.jsonl"
     assert main(["train", "data", "--games", "2", "--seed", "5", "--student", "random",
@@ -93,8 +93,8 @@ def test_bad_training_input_is_one_error_line(tmp_path: Path,
 
 def test_a_few_steps_move_the_target_in_llama_cpp(tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    from agents.backends.llama_cpp_backend import LlamaCppBackend
-    from agents.registry import resolve
+    from mafia.agents.backends.llama_cpp_backend import LlamaCppBackend
+    from mafia.agents.registry import resolve
 
     data = tmp_path / "d.jsonl"
     main(["train", "data", "--games", "1", "--seed", "2", "--out", str(data)])
@@ -155,9 +155,9 @@ def test_a_few_steps_move_the_target_in_llama_cpp(tmp_path: Path,
 
 def test_the_shipped_adapter_fits_this_base_and_these_templates() -> None:
     """Editing prompts/plain/ means training the bundled adapter again (README: Training)."""
-    from agents.gguf_meta import read_gguf_info
-    from agents.plain_prompt import PlainBook
-    from agents.registry import ADAPTERS_DIR, resolve
+    from mafia.agents.gguf_meta import read_gguf_info
+    from mafia.agents.plain_prompt import PlainBook
+    from mafia.agents.registry import ADAPTERS_DIR, resolve
 
     info = read_gguf_info(ADAPTERS_DIR / "gemma3-270m-mafia.gguf")
     assert info.general_type == "adapter" and info.architecture == "gemma3"

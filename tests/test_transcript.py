@@ -18,7 +18,7 @@ from mafia.errors import MafiaError
 from mafia.state import rebuild_state
 from mafia.transcript import TranscriptWriter, comparable_lines, read_transcript, strip_timing
 
-from agents.random_player import RandomPlayer
+from mafia.agents.random_player import RandomPlayer
 
 
 class AccentedPlayer:

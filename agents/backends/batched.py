@@ -21,14 +21,14 @@ from typing import Any
 
 from mafia.errors import MafiaError
 
-from agents.backends.base import Choice, Completion
-from agents.backends.llama_cpp_backend import _COMPUTE
-from agents.backends.llama_loading import llama_cpp_version, load_llama, set_adapter
-from agents.backends.multi_seq import (
+from mafia.agents.backends.base import Choice, Completion
+from mafia.agents.backends.llama_cpp_backend import _COMPUTE
+from mafia.agents.backends.llama_loading import llama_cpp_version, load_llama, set_adapter
+from mafia.agents.backends.multi_seq import (
     ChoiceJob, Job, JobResult, MultiSeqContext, TextJob, use_flash_attn,
 )
-from agents.backends.sampling import SamplingParams
-from agents.registry import ResolvedModel
+from mafia.agents.backends.sampling import SamplingParams
+from mafia.agents.registry import ResolvedModel
 
 FLUSH_HOPS = 3  # event-loop passes between a moment's first job and its flush
 

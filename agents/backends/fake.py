@@ -6,7 +6,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from agents.backends.base import Choice, Completion
+from mafia.agents.backends.base import Choice, Completion
 
 
 class ScriptExhausted(RuntimeError):

@@ -23,9 +23,9 @@ import numpy as np
 
 from mafia.errors import MafiaError
 
-from agents.backends.base import Choice, Completion
-from agents.backends.sampling import pick
-from agents.registry import ResolvedModel
+from mafia.agents.backends.base import Choice, Completion
+from mafia.agents.backends.sampling import pick
+from mafia.agents.registry import ResolvedModel
 
 _CHARS_PER_TOKEN = 3  # conservative estimate; the server does not tell us its tokenisation
 

@@ -20,12 +20,12 @@ import numpy as np
 
 from mafia.errors import MafiaError
 
-from agents.backends.base import Choice, Completion
-from agents.backends.llama_loading import llama_cpp_version, load_llama, set_adapter
-from agents.backends.multi_seq import common_prefix as _common_prefix
-from agents.backends.sampling import log_softmax as _log_softmax
-from agents.backends.sampling import pick as _pick
-from agents.registry import ResolvedModel
+from mafia.agents.backends.base import Choice, Completion
+from mafia.agents.backends.llama_loading import llama_cpp_version, load_llama, set_adapter
+from mafia.agents.backends.multi_seq import common_prefix as _common_prefix
+from mafia.agents.backends.sampling import log_softmax as _log_softmax
+from mafia.agents.backends.sampling import pick as _pick
+from mafia.agents.registry import ResolvedModel
 
 _COMPUTE = threading.Lock()
 

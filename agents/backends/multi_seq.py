@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.backends.sampling import SamplingParams, pick, sample_token, token_logprobs
+from mafia.agents.backends.sampling import SamplingParams, pick, sample_token, token_logprobs
 
 BATCH = 1024  # tokens per llama_decode call (longer work is split, in order)
 MIN_COPY = 32  # a stream copy costs a few ms: worth it only for a longer shared prefix

@@ -42,6 +42,6 @@ Every answer is one of the request's options (abstaining only when nothing else 
 all randomness comes from the player's own generator, seeded from the game seed and seat.
 """
 
-from agents.heuristic.player import HeuristicPlayer
+from mafia.agents.heuristic.player import HeuristicPlayer
 
 __all__ = ["HeuristicPlayer"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from mafia.enums import Team
 
-from agents.heuristic.table import Said, Table
+from mafia.agents.heuristic.table import Said, Table
 
 MAFIA, TOWN = Team.MAFIA, Team.TOWN
 SURE = 100.0  # the score of a player known to be mafia

@@ -12,10 +12,10 @@ import random
 
 from mafia.decisions import SAY, WAIT, DayAction, Option
 
-from agents.heuristic.beliefs import results
-from agents.heuristic.reasons import reason_for
-from agents.heuristic.speech import Line, dm_text, line
-from agents.heuristic.turn import Turn
+from mafia.agents.heuristic.beliefs import results
+from mafia.agents.heuristic.reasons import reason_for
+from mafia.agents.heuristic.speech import Line, dm_text, line
+from mafia.agents.heuristic.turn import Turn
 
 FAKE_CLAIM = 0.3  # chance per game that the lead mafia fakes a detective claim on day one
 COUNTER_CLAIM = 1.0  # chance of counter-claiming a detective who named a mafia member

@@ -12,9 +12,9 @@ from mafia.claims import detect_claims
 from mafia.decisions import Answer, Option, Request
 from mafia.enums import DecisionKind, Role
 
-from agents.heuristic import mafia, town
-from agents.heuristic.table import Table
-from agents.heuristic.turn import Memory, Turn
+from mafia.agents.heuristic import mafia, town
+from mafia.agents.heuristic.table import Table
+from mafia.agents.heuristic.turn import Memory, Turn
 
 
 class HeuristicPlayer:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from mafia.enums import Team
 
-from agents.heuristic.beliefs import results
-from agents.heuristic.speech import reason_text
-from agents.heuristic.turn import Turn
+from mafia.agents.heuristic.beliefs import results
+from mafia.agents.heuristic.speech import reason_text
+from mafia.agents.heuristic.turn import Turn
 
 
 def reason_for(t: Turn, name: str) -> str:

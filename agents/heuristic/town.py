@@ -1,15 +1,15 @@
 """Town play: the detective's investigations and claims, the doctor's protection, and every
-town player's talk and vote, from the player's own beliefs (agents.heuristic.beliefs)."""
+town player's talk and vote, from the player's own beliefs (mafia.agents.heuristic.beliefs)."""
 
 from __future__ import annotations
 
 from mafia.decisions import SAY, WAIT, DayAction, Option
 from mafia.enums import Role, Team
 
-from agents.heuristic.beliefs import SURE
-from agents.heuristic.reasons import reason_for
-from agents.heuristic.speech import Line, dm_text, line
-from agents.heuristic.turn import Turn
+from mafia.agents.heuristic.beliefs import SURE
+from mafia.agents.heuristic.reasons import reason_for
+from mafia.agents.heuristic.speech import Line, dm_text, line
+from mafia.agents.heuristic.turn import Turn
 
 PROTECT_CLAIMANT = 1.0  # times the claim's credibility: how often the doctor guards it
 SELF_PROTECT = 0.4  # the doctor's share of nights on itself when nobody needs it more

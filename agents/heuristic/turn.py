@@ -12,10 +12,10 @@ from mafia.decisions import ABSTAIN, Option, Request
 from mafia.enums import Role, Team
 from mafia.observation import Observation
 
-from agents.heuristic import beliefs
-from agents.heuristic.beliefs import View
-from agents.heuristic.speech import Line, join
-from agents.heuristic.table import Table
+from mafia.agents.heuristic import beliefs
+from mafia.agents.heuristic.beliefs import View
+from mafia.agents.heuristic.speech import Line, join
+from mafia.agents.heuristic.table import Table
 
 
 @dataclass

@@ -29,8 +29,8 @@ from mafia.events import (
 )
 from mafia.render import THEME
 
-from agents.human.options import QUESTIONS, Choice, menu, speech_prompt
-from agents.human.view import LOG, MAFIA, SeatView
+from mafia.agents.human.options import QUESTIONS, Choice, menu, speech_prompt
+from mafia.agents.human.view import LOG, MAFIA, SeatView
 
 CSS = """
 #status { dock: top; height: 1; padding: 0 1; background: $panel; }

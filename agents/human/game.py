@@ -12,10 +12,10 @@ from mafia.config import SEAT_NAMES, Rules
 from mafia.engine import Engine, EventSink, GameResult, run_game
 from mafia.transcript import TranscriptWriter
 
-from agents.base import Player
-from agents.human.lines import LineFrontEnd, StdinLines
-from agents.human.seat import FrontEnd, HumanPlayer, seat_sink
-from agents.timed import TimedPlayer
+from mafia.agents.base import Player
+from mafia.agents.human.lines import LineFrontEnd, StdinLines
+from mafia.agents.human.seat import FrontEnd, HumanPlayer, seat_sink
+from mafia.agents.timed import TimedPlayer
 
 
 def seat_players(players: Sequence[Player], seats: Sequence[str], seat: str,
@@ -53,7 +53,7 @@ def play_human(
             front = LineFrontEnd(seat, StdinLines(stdin), stdout)
             return run_game(build_engine(rules, seed, players, seat, front, [writer],
                                          timeout_s, others_timeout_s))
-        from agents.human.app import HumanApp  # lazily: Textual only for the app
+        from mafia.agents.human.app import HumanApp  # lazily: Textual only for the app
 
         app = HumanApp(seat, out, timeout_s)
         app.game = build_engine(rules, seed, players, seat, app, [writer], timeout_s,

@@ -19,7 +19,7 @@ from mafia.decisions import Answer, NoAnswer, Request
 from mafia.events import BaseEvent, GameOver, GameStarted, PhaseStarted, VoteResult
 from mafia.render import THEME, Renderer, View, discussion_label
 
-from agents.human.options import Choice, match, menu, speech_prompt
+from mafia.agents.human.options import Choice, match, menu, speech_prompt
 
 
 class LineRenderer(Renderer):

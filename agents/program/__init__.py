@@ -13,9 +13,9 @@ from pathlib import Path
 
 from mafia.errors import MafiaError
 
-from agents.base import Player
-from agents.program.pyload import GROUP, build_py_player, entry_point, load_target
-from agents.program.subprocess_player import SubprocessPlayer, parse_command
+from mafia.agents.base import Player
+from mafia.agents.program.pyload import GROUP, build_py_player, entry_point, load_target
+from mafia.agents.program.subprocess_player import SubprocessPlayer, parse_command
 
 __all__ = ["GROUP", "is_program_spec", "build_program_player", "check_program_spec",
            "check_log_path"]
@@ -25,7 +25,7 @@ def is_program_spec(spec: str) -> bool:
     """`py:...`, `cmd:...`, or a registered name that is not a bundled model or a path."""
     if spec.startswith(("py:", "cmd:")):
         return True
-    from agents.registry import BUNDLED
+    from mafia.agents.registry import BUNDLED
 
     if spec in ("random", "heuristic") or spec in BUNDLED or spec.lower().endswith(".gguf"):
         return False

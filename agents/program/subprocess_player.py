@@ -20,7 +20,7 @@ from mafia.config import SEAT_NAMES
 from mafia.decisions import Answer, Request
 from mafia.errors import MafiaError
 
-from agents.program.wire import EventCache, WireError, decode_answer, encode_request
+from mafia.agents.program.wire import EventCache, WireError, decode_answer, encode_request
 
 MAX_STRIKES = 3  # failed decisions in a row before the process is replaced
 MAX_PROCESSES = 3  # processes a seat may use up (the first and two restarts)

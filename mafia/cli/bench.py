@@ -20,7 +20,7 @@ from mafia.cli.common import (
 )
 from mafia.cli.play import play_game
 
-from agents.specs import ModelOptions, build_players, is_model_spec, parse_specs
+from mafia.agents.specs import ModelOptions, build_players, is_model_spec, parse_specs
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -131,7 +131,7 @@ class Floor:
 
     def game_over(self) -> None:
         """Measure again; the game just played gets the mean of before and after."""
-        from agents.floor import Rates
+        from mafia.agents.floor import Rates
 
         before, self.last = self.last, self.meter.measure()
         self.rates = Rates.mean(before, self.last)
@@ -142,15 +142,15 @@ class Floor:
         models = {s for s in specs if is_model_spec(s)}
         if len(models) != 1 or options.endpoint is not None:
             return None  # a floor needs one in-process model
-        from agents.floor import RateMeter, token_counter
-        from agents.registry import resolve
+        from mafia.agents.floor import RateMeter, token_counter
+        from mafia.agents.registry import resolve
 
         model = resolve(models.pop())
         with console.status("measuring llama.cpp prefill and decode rates", spinner="dots"):
             return cls(RateMeter(model, options.threads), token_counter(model))
 
     def apply(self, game: GameFigures, events: Any) -> GameFigures:
-        from agents.floor import floor_tokens
+        from mafia.agents.floor import floor_tokens
 
         tokens = floor_tokens(events, self.count)
         r = self.rates

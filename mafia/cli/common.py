@@ -8,7 +8,7 @@ from typing import Any
 from mafia.config import Rules, load_rules_file, make_rules, parse_roles_arg
 from mafia.discussion import PROTOCOLS
 
-from agents.specs import ModelOptions
+from mafia.agents.specs import ModelOptions
 
 
 def _whole_number(text: str, least: int) -> int:

@@ -12,7 +12,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agents.registry import print_models
+    from mafia.agents.registry import print_models
 
     print_models()
     return 0

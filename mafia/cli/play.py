@@ -17,8 +17,8 @@ from mafia.errors import MafiaError
 from mafia.render import THEME, Renderer, View
 from mafia.transcript import TranscriptWriter
 
-from agents.base import Player
-from agents.specs import Teams, build_players, choose_seating
+from mafia.agents.base import Player
+from mafia.agents.specs import Teams, build_players, choose_seating
 from mafia.cli.common import (
     add_model_options, add_rules_options, add_team_options, model_options, non_negative_int,
     positive_float, rules_from_args,
@@ -90,7 +90,7 @@ def human_seat(args: argparse.Namespace, rules: Rules, seed: int) -> str | None:
         if given:
             raise MafiaError(f"--human cannot be combined with {flag}: you see the game "
                              "through your own seat")
-    from agents.human.seat import draw_seat, pick_seat
+    from mafia.agents.human.seat import draw_seat, pick_seat
 
     seats = SEAT_NAMES[: rules.players]
     if not args.human.strip():
@@ -103,7 +103,7 @@ def human_seat(args: argparse.Namespace, rules: Rules, seed: int) -> str | None:
 
 def play_as_human(args: argparse.Namespace, rules: Rules, seed: int, players: list[Player],
                   seat: str, out: Path, console: Console) -> int:
-    from agents.human.game import play_human
+    from mafia.agents.human.game import play_human
 
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     try:

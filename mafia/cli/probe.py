@@ -45,12 +45,12 @@ def run(args: argparse.Namespace) -> int:
 
     from mafia.report.load import load_games
 
-    from agents.backends.llama_cpp_backend import LlamaCppBackend
-    from agents.llm_player import prompt_style
-    from agents.probe import GROUPS, probe, vote_points
-    from agents.registry import resolve
-    from agents.program import is_program_spec
-    from agents.specs import BASELINES
+    from mafia.agents.backends.llama_cpp_backend import LlamaCppBackend
+    from mafia.agents.llm_player import prompt_style
+    from mafia.agents.probe import GROUPS, probe, vote_points
+    from mafia.agents.registry import resolve
+    from mafia.agents.program import is_program_spec
+    from mafia.agents.specs import BASELINES
 
     if args.agents in BASELINES or is_program_spec(args.agents) or "," in args.agents:
         raise MafiaError(f"--agents {args.agents}: probe asks one model (an alias or a "

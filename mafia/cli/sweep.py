@@ -30,8 +30,8 @@ from mafia.sweep import (
     GameOutcome, SweepPlan, finished, play_chunk, prepare_folder, runtime,
 )
 
-from agents.program import check_program_spec, is_program_spec
-from agents.specs import BASELINES, Teams, choose_seating, is_model_spec, split_endpoint
+from mafia.agents.program import check_program_spec, is_program_spec
+from mafia.agents.specs import BASELINES, Teams, choose_seating, is_model_spec, split_endpoint
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     specs = plan.specs
     models = [s for s in specs if is_model_spec(s)]
     if models and options.endpoint is None:
-        from agents.registry import resolve
+        from mafia.agents.registry import resolve
 
         for spec in models:
             if split_endpoint(spec)[1] is None:  # a served model needs no local file

@@ -16,7 +16,7 @@ from mafia.cli import sweep
 from mafia.cli.common import add_model_options, add_rules_options, non_negative_int, positive_int
 from mafia.errors import MafiaError
 
-from agents.specs import parse_specs
+from mafia.agents.specs import parse_specs
 
 LEADERBOARD = "leaderboard.json"
 

@@ -75,8 +75,8 @@ def run_data(args: argparse.Namespace) -> int:
     from mafia.config import make_rules
     from mafia.train.data import write_dataset
 
-    from agents.registry import resolve
-    from agents.specs import ModelOptions, is_model_spec
+    from mafia.agents.registry import resolve
+    from mafia.agents.specs import ModelOptions, is_model_spec
 
     model = resolve(args.model)
     if args.student and is_model_spec(args.student):
@@ -103,7 +103,7 @@ def run_data(args: argparse.Namespace) -> int:
 
 
 def _token_counter(path: Path):  # type: ignore[no-untyped-def]
-    from agents.backends.llama_loading import load_llama
+    from mafia.agents.backends.llama_loading import load_llama
 
     llm = load_llama(model_path=str(path), vocab_only=True, verbose=False)
     return lambda text: len(llm.tokenize(text.encode(), add_bos=True, special=False))
@@ -143,8 +143,8 @@ def run_eval(args: argparse.Namespace) -> int:
     from mafia.train.data import read_dataset
     from mafia.train.evaluate import score_choices
 
-    from agents.backends.llama_cpp_backend import LlamaCppBackend
-    from agents.registry import resolve
+    from mafia.agents.backends.llama_cpp_backend import LlamaCppBackend
+    from mafia.agents.registry import resolve
 
     meta, examples = read_dataset(args.data)
     model = resolve(args.agents)

@@ -35,7 +35,7 @@ from mafia.sweep import (
     GameOutcome, SweepPlan, play_in_memory, record_runtime, runtime, save_game,
 )
 
-from agents.specs import is_model_spec
+from mafia.agents.specs import is_model_spec
 
 IN_FLIGHT = 2  # tasks queued per actor, so the next game is there when one ends
 MAX_ATTEMPTS = 3  # a game whose worker died this often is given up (it may be what kills it)
@@ -69,7 +69,7 @@ def _import_ray(address: str) -> Any:
 
 def check_models(expected: dict[str, str]) -> None:
     """Every model spec resolves on this node to a file with the driver's sha256."""
-    from agents.registry import resolve
+    from mafia.agents.registry import resolve
 
     host = socket.gethostname()
     for spec, sha256 in expected.items():
@@ -233,7 +233,7 @@ class RaySweep:
     def _model_hashes(self) -> dict[str, str]:
         if self.plan.options.endpoint is not None:
             return {}
-        from agents.registry import resolve
+        from mafia.agents.registry import resolve
 
         return {s: resolve(s).sha256 for s in self.plan.specs if is_model_spec(s)}
 

@@ -14,7 +14,7 @@ from mafia.engine import Engine
 from mafia.report.metrics import ModelStats
 from mafia.stats import Proportion, two_proportion_z
 
-from agents.random_player import RandomPlayer
+from mafia.agents.random_player import RandomPlayer
 
 
 @dataclass(frozen=True)

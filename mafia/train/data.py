@@ -34,11 +34,11 @@ from mafia.config import Rules
 from mafia.decisions import Answer, Request
 from mafia.engine import Engine
 
-from agents.heuristic import HeuristicPlayer
-from agents.specs import ModelOptions, build_players
-from agents.plain_player import PLAIN_BUDGET, speech_kind
-from agents.plain_prompt import PlainBook, PlainPrompt
-from agents.prompting import option_label
+from mafia.agents.heuristic import HeuristicPlayer
+from mafia.agents.specs import ModelOptions, build_players
+from mafia.agents.plain_player import PLAIN_BUDGET, speech_kind
+from mafia.agents.plain_prompt import PlainBook, PlainPrompt
+from mafia.agents.prompting import option_label
 
 FORMAT = "mafia-train/1"
 

@@ -60,7 +60,7 @@ def require_extra() -> None:
 
 def check_dataset(meta: dict[str, Any], model: Any, path: Path) -> None:
     """Refuse a dataset made for another model, profile or set of prompt templates."""
-    from agents.plain_prompt import PlainBook
+    from mafia.agents.plain_prompt import PlainBook
 
     if meta.get("base_sha256") != model.sha256:
         raise MafiaError(f"{path} was made for {meta.get('base')} "
@@ -78,7 +78,7 @@ def check_dataset(meta: dict[str, Any], model: Any, path: Path) -> None:
 def tokenize(model_path: Path, examples: list[dict[str, Any]]) -> list[tuple[list[int], list[int]]]:
     """Each example as (token ids of prompt + target, positions of the target's tokens),
     tokenized by llama.cpp as at play time."""
-    from agents.backends.llama_loading import load_llama
+    from mafia.agents.backends.llama_loading import load_llama
 
     llm = load_llama(model_path=str(model_path), vocab_only=True, verbose=False)
     out = []
@@ -161,7 +161,7 @@ def fit(opts: FitOptions) -> Path:
         BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn,
     )
 
-    from agents.registry import file_sha256, resolve
+    from mafia.agents.registry import file_sha256, resolve
 
     if opts.device == "cuda" and not torch.cuda.is_available():
         raise MafiaError("--device cuda: this torch has no CUDA device")
@@ -267,7 +267,7 @@ def _start_from(peft_model: Any, path: Path, rank: int, base_sha256: str) -> Non
     """Load a GGUF adapter's weights into the fresh LoRA layers (same base and rank)."""
     from mafia.train.export import read_gguf_adapter
 
-    from agents.gguf_meta import read_gguf_info
+    from mafia.agents.gguf_meta import read_gguf_info
 
     try:
         trained_on = read_gguf_info(path).trained_base_sha256
