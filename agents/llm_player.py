@@ -17,14 +17,10 @@ import numpy as np
 from mafia.discussion.bidding import BIDS
 from mafia.decisions import Answer, CallInfo, DayAction, Option, Request
 from mafia.enums import DecisionKind, Role
-from mafia.errors import MafiaError
 from mafia.events import LastWords, Message
 
 from mafia.agents.backends.base import Backend
-from mafia.agents.plain_prompt import PlainBook
 from mafia.agents.prompting import PromptBook, SeatPrompt, option_label
-from mafia.agents.registry import ResolvedModel, resolve
-from mafia.agents.specs import BASELINES, ModelOptions, effective_profile, split_endpoint
 
 # Choices are drawn from the model's own option probabilities sharpened by a temperature:
 # at 1.0 a 270M model's votes were close to uniform noise (a detective's vote for the mafia
@@ -134,7 +130,7 @@ class LLMPlayer:
         seed = self._next_seed()
         self.move_order = seed
         prompt = self.prompt.build(request.observation, request.kind.value, options=labels,
-                                   order_seed=seed)
+                                   order_seed=seed, rules=request.rules)
         temperature = MOVE_TEMPERATURE if request.kind in MOVES else CHOICE_TEMPERATURE
         result = await self.backend.choose(prompt, labels, seed=seed, temperature=temperature)
         self._log_call(calls, "choice", result, prompt)
@@ -159,7 +155,7 @@ class LLMPlayer:
                   "town": [p for p in obs.seats if p != me and p not in obs.teammates],
                   "bids": list(BIDS)}
         kinds = [k for k in CALIBRATED if (k not in ROLE_KINDS or ROLE_KINDS[k] is obs.role)
-                 and (k != DecisionKind.BID.value or _bidding(obs))]
+                 and (k != DecisionKind.BID.value or request.rules.discussion == "bidding")]
         # One name order for all of the seat's content-free prompts: they then share their
         # state block, and each after the first costs only its question.
         order: int | None = None
@@ -167,7 +163,8 @@ class LLMPlayer:
             labels = [f" {p}" for p in wanted[CALIBRATED[kind]]]
             seed = self._next_seed()
             order = seed if order is None else order
-            prompt = self.prompt.content_free(obs, kind, labels, order_seed=order)
+            prompt = self.prompt.content_free(obs, kind, labels, order_seed=order,
+                                              rules=request.rules)
             result = await self.backend.choose(prompt, labels, seed=seed, temperature=1.0)
             self._log_call(calls, "choice", result, prompt)
             if result.logprobs is not None:
@@ -182,7 +179,7 @@ class LLMPlayer:
         reads. A detective's check: its own checks, which the baseline's state block lists
         (the check's does not), are what it would otherwise check again."""
         prompt = self.prompt.build(request.observation, "mentions", options=labels,
-                                   order_seed=seed)
+                                   order_seed=seed, rules=request.rules)
         result = await self.backend.choose(prompt, labels, seed=seed, temperature=1.0)
         self._log_call(calls, "choice", result, prompt)
         if result.logprobs is None or len(result.logprobs) != len(labels):
@@ -214,7 +211,8 @@ class LLMPlayer:
             return ""
         labels = [f" {n}" for n in names]
         seed = self._next_seed()
-        prompt = self.prompt.build(obs, "address", options=labels, order_seed=order)
+        prompt = self.prompt.build(obs, "address", options=labels, order_seed=order,
+                                   rules=request.rules)
         result = await self.backend.choose(prompt, labels, seed=seed,
                                            temperature=CHOICE_TEMPERATURE)
         self._log_call(calls, "choice", result, prompt)
@@ -226,7 +224,7 @@ class LLMPlayer:
     async def _speak(self, request: Request, kind: str, to: str | None,
                      calls: list[CallInfo], opening: str = "", order_seed: int = 0) -> str:
         prompt = self.prompt.build(request.observation, kind, say_to=to, opening=opening,
-                                   order_seed=order_seed)
+                                   order_seed=order_seed, rules=request.rules)
         heard = _heard(request.observation.events)
         for _ in range(1 + REPEAT_RETRIES):
             out = await self.backend.complete(prompt, seed=self._next_seed(),
@@ -240,14 +238,6 @@ class LLMPlayer:
             if normalise(text) not in heard:
                 return text
         return ""
-
-
-def _bidding(obs: Any) -> bool:
-    """Whether this game's discussion is the bidding protocol (read from the rules)."""
-    for e in obs.events:
-        if e.kind == "game_started":
-            return bool(e.config.get("discussion") == "bidding")
-    return False
 
 
 ROLE_KINDS = {DecisionKind.KILL.value: Role.MAFIA, DecisionKind.PROTECT.value: Role.DOCTOR,
@@ -276,116 +266,3 @@ def _heard(events: Sequence[Any]) -> set[str]:
     """Everything said that the seat has seen (messages and last words), normalised."""
     return {normalise(e.text) for e in events
             if isinstance(e, (Message, LastWords)) and e.text}
-
-
-def prompt_style(requested: str, chat_template: str | None) -> str:
-    """'auto' picks chat when the GGUF has a chat template, plain completion otherwise."""
-    if requested == "chat" and not chat_template:
-        raise MafiaError("--prompt-style chat: this model's GGUF has no chat template")
-    if requested == "auto":
-        return "chat" if chat_template else "completion"
-    return requested
-
-
-_LOADED: dict[tuple[Any, ...], Any] = {}  # with reuse_models only
-
-
-class LLMPlayerFactory:
-    """Resolves each model spec once and builds each seat's backend: a handle on the model's
-    shared batched context, or (simple backend, endpoint) a backend of its own."""
-
-    def __init__(self, seat_specs: Sequence[str], options: ModelOptions) -> None:
-        self.options = options
-        self.book = PromptBook()
-        self.plain_book: PlainBook | None = None
-        self.seat_specs = list(seat_specs)
-        self.models: dict[str, ResolvedModel | None] = {}
-        for spec in dict.fromkeys(s for s in seat_specs if s not in BASELINES):
-            self.models[spec] = self._resolve(spec)
-        self.groups: dict[str, Any] = {}
-        urls = {self.endpoint(s) for s in self.models} - {None}
-        if urls:
-            from mafia.agents.backends.http_backend import check_endpoint
-
-            for url in sorted(urls):  # type: ignore[type-var]
-                check_endpoint(url)  # type: ignore[arg-type]
-
-    def endpoint(self, spec: str) -> str | None:
-        """The server that plays a spec: its own (`MODEL@URL`), else --endpoint, else none."""
-        return split_endpoint(spec)[1] or self.options.endpoint
-
-    def _resolve(self, spec: str) -> ResolvedModel | None:
-        name = split_endpoint(spec)[0]
-        if self.endpoint(spec) is None:
-            return resolve(name)
-        try:  # with an endpoint, a local copy only adds details to the header
-            return resolve(name)
-        except MafiaError:
-            return None
-
-    def profile(self, spec: str) -> str:
-        """The prompt profile of a spec's seats ("auto": plain with a trained adapter)."""
-        model = self.models.get(spec)
-        return effective_profile(self.options.profile,
-                                 model is not None and model.adapter is not None)
-
-    def __call__(self, spec: str, seat: int, seed: int) -> Any:
-        backend = self._backend(spec, seat)
-        if self.profile(spec) == "plain":
-            from mafia.agents.plain_player import PlainPlayer
-
-            if self.plain_book is None:
-                self.plain_book = PlainBook()
-            return PlainPlayer(backend, seed=seed, seat=seat, max_tokens=self.options.max_tokens,
-                               log_prompts=self.options.log_prompts, book=self.plain_book,
-                               spec=spec)
-        style = prompt_style(self.options.prompt_style, backend.chat_template)
-        return LLMPlayer(backend, seed=seed, seat=seat, style=style,
-                         max_tokens=self.options.max_tokens,
-                         log_prompts=self.options.log_prompts, book=self.book, spec=spec)
-
-    def _backend(self, spec: str, seat: int) -> Backend:
-        if self.endpoint(spec) is None and self.options.backend == "batched":
-            rank = self.seat_specs[:seat].count(spec)  # this seat's place among the spec's
-            backend: Backend = self._group(spec).seat(rank)
-        else:
-            backend = self._loaded(("seat", spec, seat, self.options), self._new_backend, spec)
-        backend.reset()
-        return backend
-
-    def _group(self, spec: str) -> Any:
-        if spec not in self.groups:
-            n = self.seat_specs.count(spec)
-            self.groups[spec] = self._loaded(("group", spec, n, self.options),
-                                             self._new_group, spec, n)
-        return self.groups[spec]
-
-    def _loaded(self, key: tuple[Any, ...], make: Any, *args: Any) -> Any:
-        """Make it, or with reuse_models take the one this process already loaded."""
-        if not self.options.reuse_models:
-            return make(*args)
-        if key not in _LOADED:
-            _LOADED[key] = make(*args)
-        return _LOADED[key]
-
-    def _new_group(self, spec: str, n_seats: int) -> Any:
-        from mafia.agents.backends.batched import BatchedModel
-
-        model = self.models[spec]
-        assert model is not None
-        return BatchedModel(model, n_seats=n_seats, n_ctx=self.options.ctx,
-                            n_threads=self.options.threads, n_gpu_layers=self.options.gpu_layers)
-
-    def _new_backend(self, spec: str) -> Backend:
-        model = self.models[spec]
-        url = self.endpoint(spec)
-        if url is not None:
-            from mafia.agents.backends.http_backend import HttpBackend
-
-            return HttpBackend(url, spec, model, n_ctx=self.options.ctx,
-                               name=split_endpoint(spec)[0])
-        from mafia.agents.backends.llama_cpp_backend import LlamaCppBackend
-
-        assert model is not None
-        return LlamaCppBackend(model, n_ctx=self.options.ctx, n_threads=self.options.threads,
-                               n_gpu_layers=self.options.gpu_layers)

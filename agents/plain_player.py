@@ -73,7 +73,7 @@ class PlainPlayer:
         choice: Option | None = None
         if request.options:
             labels = [option_label(o) for o in request.options]
-            prompt = self.prompt.build(obs, request.kind.value)
+            prompt = self.prompt.build(obs, request.kind.value, rules=request.rules)
             temperature = MOVE_TEMPERATURE if request.kind in MOVES else CHOICE_TEMPERATURE
             result = await self.backend.choose(prompt, labels, seed=self._next_seed(),
                                                temperature=temperature)
@@ -83,7 +83,7 @@ class PlainPlayer:
         text = ""
         wanted = speech_kind(request, choice)
         if wanted is not None:
-            prompt = self.prompt.build(obs, wanted[0], say_to=wanted[1])
+            prompt = self.prompt.build(obs, wanted[0], say_to=wanted[1], rules=request.rules)
             out = await self.backend.complete(prompt, seed=self._next_seed(),
                                               max_tokens=self.max_tokens, stop=SPEECH_STOP,
                                               temperature=SPEECH_TEMPERATURE)

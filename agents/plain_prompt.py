@@ -18,10 +18,10 @@ from typing import Any
 
 import jinja2
 
-from mafia.events import BaseEvent
+from mafia.config import Rules
 from mafia.observation import Observation
 
-from mafia.agents.prompting import _defuse, _role_counts, _view, templates_hash
+from mafia.agents.prompting import _defuse, _view, role_counts, templates_hash
 
 PROFILES = ("plain", "assisted")
 # Kept when the public record must be shortened to fit the context: who died, the votes.
@@ -51,19 +51,12 @@ class _Line:
     text: str
 
 
-def rules_facts(events: Sequence[BaseEvent], seats: Sequence[str]) -> dict[str, Any]:
-    """What the rules text needs, read from the game's `game_started` event."""
-    config: dict[str, Any] = {}
-    for e in events:
-        if e.kind == "game_started":
-            config = getattr(e, "config")
-            break
-    roles = config.get("roles", {})
-    return dict(seats=seats, counts=_role_counts(tuple(events)),
-                has={r: bool(n) for r, n in roles.items()},
-                learns=config.get("detective_learns", "team"),
-                last_words=config.get("last_words", True),
-                reveal=config.get("reveal_on_death", "role"))
+def rules_facts(rules: Rules, seats: Sequence[str]) -> dict[str, Any]:
+    """What the rules text needs (the request carries the rules)."""
+    return dict(seats=seats, counts=role_counts(rules),
+                has={r.value: bool(n) for r, n in rules.roles.items()},
+                learns=rules.detective_learns, last_words=rules.last_words,
+                reveal=rules.reveal_on_death)
 
 
 class PlainPrompt:
@@ -80,9 +73,9 @@ class PlainPrompt:
         self.seen = 0
         self.dropped = 0  # oldest public chatter lines left out to fit the context
 
-    def _absorb(self, obs: Observation) -> None:
+    def _absorb(self, obs: Observation, rules: Rules) -> None:
         if self.rules is None:
-            self.rules = self.book.render("header", **rules_facts(obs.events, obs.seats))
+            self.rules = self.book.render("header", **rules_facts(rules, obs.seats))
             self.private.append(self.book.render("identity", me=obs.player, role=obs.role.value,
                                                  teammates=obs.teammates))
         for e in obs.events[self.seen:]:
@@ -108,10 +101,11 @@ class PlainPrompt:
             out.append(ln.text)
         return "\n".join(out)
 
-    def build(self, obs: Observation, kind: str, say_to: str | None = None) -> str:
+    def build(self, obs: Observation, kind: str, say_to: str | None = None, *,
+              rules: Rules) -> str:
         """The prompt for one decision; the oldest public chatter is left out (for good: the
         prompt then keeps growing at the end) while it would not fit the context."""
-        self._absorb(obs)
+        self._absorb(obs, rules)
         prompt = self._render(obs, kind, say_to)
         chatter = sum(1 for ln in self.public if not ln.essential)
         while self.count_tokens(prompt) > self.budget and self.dropped < chatter - 1:

@@ -19,6 +19,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from mafia.config import Rules
 from mafia.decisions import ABSTAIN, DayAction, Option
 from mafia.claims import detect_claims, detect_findings
 from mafia.enums import Channel, Phase, Role
@@ -114,10 +115,10 @@ class SeatPrompt:
         self.dropped_chatter = 0  # 2. then the oldest remaining chatter lines (never the last)
         self.dropped_essential = 0  # 3. last resort: the oldest essential lines
 
-    def _absorb(self, obs: Observation) -> None:
+    def _absorb(self, obs: Observation, rules: Rules) -> None:
         if self.header is None:
             self._header_facts = dict(
-                seats=obs.seats, me=obs.player, counts=_role_counts(obs.events),
+                seats=obs.seats, me=obs.player, counts=role_counts(rules),
                 identity=self.book.identity.render(role=obs.role.value,
                                                    teammates=obs.teammates))
             self.header = self.book.header.render(**self._header_facts,
@@ -151,11 +152,12 @@ class SeatPrompt:
         return "\n".join(kept)
 
     def build(self, obs: Observation, kind: str, say_to: str | None = None,
-              options: Sequence[str] = (), opening: str = "", order_seed: int = 0) -> str:
+              options: Sequence[str] = (), opening: str = "", order_seed: int = 0, *,
+              rules: Rules) -> str:
         """The full prompt for one decision, shortened deliberately if it would not fit.
         `opening` starts the answer (speech only): the model continues after it.
         `order_seed` shuffles the lists of names in the state block (see state_facts)."""
-        self._absorb(obs)
+        self._absorb(obs, rules)
         facts = state_facts(obs, order_seed, kind)
         prompt = self._render(obs, kind, say_to, options, opening, facts)
         while self.count_tokens(prompt) > self.budget:
@@ -178,11 +180,11 @@ class SeatPrompt:
         return prompt
 
     def content_free(self, obs: Observation, kind: str, options: Sequence[str],
-                     order_seed: int = 0) -> str:
+                     order_seed: int = 0, *, rules: Rules) -> str:
         """The prompt of a decision with no game in it: the header, then a state block that
         knows nothing yet and the question with every option listed. What the model prefers
         here is its bias (names, list positions), which calibration takes out."""
-        self._absorb(obs)
+        self._absorb(obs, rules)
         # No list of town players for the mafia either: what follows from knowledge must not
         # be divided out again (with the list, calibration raised a partner's vote share).
         facts = {**state_facts(obs, order_seed, kind), "alive": _shuffled(obs.seats, order_seed),
@@ -311,13 +313,11 @@ def _view(event: BaseEvent) -> dict[str, Any]:
     return {name: getattr(event, name) for name in type(event).model_fields}
 
 
-def _role_counts(events: tuple[BaseEvent, ...]) -> str:
-    for e in events:
-        if e.kind == "game_started":
-            roles = getattr(e, "config")["roles"]
-            parts = [f"{n} {r if n == 1 or r == 'mafia' else r + 's'}" for r, n in roles.items() if n]
-            return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
-    return "some mafia"
+def role_counts(rules: Rules) -> str:
+    """The roles dealt, as the headers say them: "3 villagers, 2 mafia, 1 doctor and 1 detective"."""
+    parts = [f"{n} {r.value if n == 1 or r is Role.MAFIA else r.value + 's'}"
+             for r, n in rules.roles.items() if n]
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
 
 
 def _compile_chat_template(source: str | None) -> jinja2.Template:

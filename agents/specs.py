@@ -1,8 +1,8 @@
-"""Turning `--agents` specs into players, one per seat (specs are cycled over the seats)."""
+"""`--agents` specs: parsing, team seating, model options and each spec's identity for
+provenance. Building the players from them is `mafia.agents.seating`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,10 +11,7 @@ from mafia.enums import Role
 from mafia.errors import MafiaError
 from mafia.rules import deal_roles
 
-from mafia.agents.base import Player
-from mafia.agents.heuristic import HeuristicPlayer
-from mafia.agents.program import build_program_player, check_log_path, is_program_spec
-from mafia.agents.random_player import RandomPlayer
+from mafia.agents.program import is_program_spec
 
 BASELINES = ("random", "heuristic")
 
@@ -126,39 +123,3 @@ def choose_seating(agents: str | None, town: str | None, mafia: str | None,
     if agents is None and default is None:
         raise MafiaError("give --agents SPEC,... or --town SPEC --mafia SPEC")
     return parse_specs(agents if agents is not None else str(default))
-
-
-def build_players(
-    specs: Sequence[str], n: int, seed: int, options: ModelOptions = ModelOptions()
-) -> list[Player]:
-    """One player per seat; seat i gets specs[i % len(specs)]."""
-    seat_specs = [specs[seat % len(specs)] for seat in range(n)]
-    programs = [s not in BASELINES and is_program_spec(s) for s in seat_specs]
-    if any(programs) and options.program_log is not None:
-        check_log_path(options.program_log)
-    # Program seats count as baselines for the model factory (it only ranks model seats).
-    factory = _model_factory(
-        ["random" if program else s for s, program in zip(seat_specs, programs)], options)
-    players: list[Player] = []
-    for seat, spec in enumerate(seat_specs):
-        if spec == "random":
-            players.append(RandomPlayer(seed, seat))
-        elif spec == "heuristic":
-            players.append(HeuristicPlayer(seed, seat))
-        elif programs[seat]:
-            players.append(build_program_player(spec, seed, seat,
-                                                timeout_s=options.program_timeout,
-                                                log_path=options.program_log))
-        else:
-            assert factory is not None
-            players.append(factory(spec, seat, seed))
-    return players
-
-
-def _model_factory(seat_specs: Sequence[str], options: ModelOptions):  # type: ignore[no-untyped-def]
-    if all(s in BASELINES for s in seat_specs):
-        return None
-    # Imported lazily: llama.cpp is heavy and random-only games never need it.
-    from mafia.agents.llm_player import LLMPlayerFactory
-
-    return LLMPlayerFactory(seat_specs, options)

@@ -9,7 +9,7 @@ from typing import Any
 
 from mafia.decisions import Answer, NoAnswer, Request
 
-from mafia.agents.base import Player
+from mafia.decisions import Player
 
 
 class TimedPlayer:

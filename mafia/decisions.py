@@ -1,10 +1,12 @@
-"""Decision requests (what the engine asks, with the legal options) and answers."""
+"""Decision requests (what the engine asks, with the legal options and the rules), answers,
+and the player interface: one async method that answers a request."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Any, Literal, Protocol, Union, runtime_checkable
 
+from mafia.config import Rules
 from mafia.enums import DecisionKind
 from mafia.observation import Observation
 
@@ -39,6 +41,7 @@ class Request:
     observation: Observation
     max_chars: int
     index: int  # how many requests this player got before this one (seeds per call)
+    rules: Rules  # the game's rules (public: every seat plays under the same)
 
     @property
     def wants_text(self) -> bool:
@@ -68,3 +71,18 @@ class Answer:
     choice: Option | None = None  # one of request.options (None for speech-only decisions)
     text: str = ""  # speech; empty means silence
     calls: tuple[CallInfo, ...] = field(default=())
+
+
+@runtime_checkable
+class Player(Protocol):
+    """What the engine seats. A player that holds something for the game (a bot's process)
+    may also define `async aclose()`: the engine awaits it once when the game ends, also on
+    Ctrl-C."""
+
+    async def act(self, request: Request) -> Answer:
+        """Answer `request` with one of `request.options` (and text where speech is wanted)."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """What this player is, for the transcript header (kind, and model details if any)."""
+        ...

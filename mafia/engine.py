@@ -27,7 +27,7 @@ from mafia.state import GameState
 from mafia.provenance import build
 from mafia.text import clean_speech
 
-from mafia.agents.base import Player
+from mafia.decisions import Player
 
 EventSink = Callable[[BaseEvent], None]
 WaitingHook = Callable[[frozenset[str]], None]  # the seats the engine is waiting on
@@ -312,7 +312,7 @@ class Engine:
         self.asked[player] = index + 1
         return Request(kind=kind, player=player, options=options,
                        observation=observe(self.state, player, self.seen[player]),
-                       max_chars=self.rules.max_message_chars, index=index)
+                       max_chars=self.rules.max_message_chars, index=index, rules=self.rules)
 
     async def _collect(self, request: Request) -> Answer | _Failure:
         """Await one player; never raises (exceptions and timeouts become a _Failure)."""

@@ -32,8 +32,9 @@ from mafia.events import BaseEvent
 from mafia.provenance import build, compared
 from mafia.transcript import TranscriptBuffer, TranscriptWriter
 
+from mafia.agents.seating import build_players
 from mafia.agents.specs import (
-    ModelOptions, Teams, build_players, is_model_spec, seat_identity, split_endpoint,
+    ModelOptions, Teams, is_model_spec, seat_identity, split_endpoint,
 )
 
 MANIFEST = "sweep.json"

@@ -222,7 +222,8 @@ def test_in_a_real_game_batched_choices_match_the_reference_backend(tmp_path) ->
     from mafia.config import make_rules
 
     from mafia.agents.backends import batched
-    from mafia.agents.specs import ModelOptions, build_players
+    from mafia.agents.seating import build_players
+    from mafia.agents.specs import ModelOptions
 
     model = resolve("gemma3-270m")
     references: dict[int, LlamaCppBackend] = {}

@@ -214,7 +214,7 @@ class Script:
         obs = Observation(player=me, role=role, teammates=mates, day=1, phase=phase,
                           seats=SEATS, alive=alive, events=tuple(self.events))
         return Request(kind=kind, player=me, options=options, observation=obs,
-                       max_chars=300, index=index)
+                       max_chars=300, index=index, rules=self.rules)
 
 
 def answer(player: HeuristicPlayer, request: Request) -> Any:

@@ -389,7 +389,7 @@ def test_options_menu_and_matching():
     seed, seat = seat_with(rules, Role.VILLAGER)
     obs: Any = None
     day = Request(DecisionKind.DAY_ACTION, seat, (DayAction("wait"), DayAction("say"),
-                                                  DayAction("dm", "Bob")), obs, 300, 0)
+                                                  DayAction("dm", "Bob")), obs, 300, 0, rules)
     choices = menu(day)
     assert [(c.key, c.label) for c in choices] == [("1", "speak"), ("2", "wait"),
                                                    ("3", "dm Bob")]
@@ -397,7 +397,7 @@ def test_options_menu_and_matching():
                         ("wait", "wait"), ("3", "dm Bob")):
         assert match(said, choices).label == label  # type: ignore[union-attr]
     assert match("4", choices) is None and match("", choices) is None
-    bid = Request(DecisionKind.BID, seat, ("0", "1", "2", "3", "4"), obs, 300, 1)
+    bid = Request(DecisionKind.BID, seat, ("0", "1", "2", "3", "4"), obs, 300, 1, rules)
     assert [c.key for c in menu(bid)] == ["0", "1", "2", "3", "4"]
     assert match("0", menu(bid)).option == "0"  # type: ignore[union-attr]
     assert draw_seat(SEAT_NAMES[:7], 5) == draw_seat(SEAT_NAMES[:7], 5)

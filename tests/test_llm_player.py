@@ -37,7 +37,8 @@ from mafia.agents.backends.base import Choice, Completion
 from mafia.agents.backends.fake import ScriptedBackend, ScriptExhausted
 from mafia.agents.backends.http_backend import _match, options_grammar
 from mafia.agents.gguf_meta import read_gguf_info
-from mafia.agents.llm_player import REPEAT_RETRIES, LLMPlayer, call_seed, prompt_style
+from mafia.agents.llm_player import REPEAT_RETRIES, LLMPlayer, call_seed
+from mafia.agents.model_seats import prompt_style
 from mafia.agents.prompting import PromptBook, option_label
 from mafia.agents.random_player import RandomPlayer
 from mafia.agents.registry import BUNDLED, resolve

@@ -22,7 +22,8 @@ from mafia.state import rebuild_state
 from mafia.transcript import comparable_lines, read_transcript
 
 from mafia.agents.registry import resolve
-from mafia.agents.specs import ModelOptions, build_players
+from mafia.agents.seating import build_players
+from mafia.agents.specs import ModelOptions
 
 pytestmark = pytest.mark.model
 

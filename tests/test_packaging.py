@@ -1,17 +1,24 @@
 """The installed package has one import name, `mafia`: the wheel built from this checkout puts
 agents/ and prompts/ under it (`mafia.agents`, `mafia.prompts`), carries every module, template
 and the bundled adapter, and, installed apart from the checkout, imports, finds its files and
-hashes its build as the checkout does. (The rest of the suite runs on the editable install.)"""
+hashes its build as the checkout does. (The rest of the suite runs on the editable install.)
+
+The layers are checked on that installed copy too (import-linter reads a package from its
+folder, and only the installed one holds agents/ inside mafia/): the contracts in
+pyproject.toml hold, and a core module that imports a player breaks them."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
 import zipfile
 from pathlib import Path
+
+import pytest
 
 import mafia.agents
 from mafia.provenance import build
@@ -55,25 +62,43 @@ def test_the_editable_install_maps_the_folders_under_mafia() -> None:
     assert Path(mafia.agents.__file__).resolve().parent == REPO / "agents"
 
 
-def test_the_wheel_installs_one_import_name_with_every_file(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def wheel_install(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The wheel built from a copy of this checkout (a build/ folder left in the checkout
+    could hold deleted modules), and the folder it was installed into."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    src = tmp / "src"
+    shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "runs", "__pycache__", "*.egg-info", ".pytest_cache"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-q", "-w", str(tmp_path / "dist"), str(REPO)], check=True,
-                   capture_output=True, cwd=tmp_path)
-    (wheel,) = (tmp_path / "dist").glob("mafia-*.whl")
+                    "-q", "-w", str(tmp / "dist"), str(src)], check=True,
+                   capture_output=True, cwd=tmp)
+    (wheel,) = (tmp / "dist").glob("mafia-*.whl")
+    target = tmp / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
+                    str(target), str(wheel)], check=True, capture_output=True, cwd=tmp)
+    return wheel, target
+
+
+def _run_installed(target: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run from outside the checkout, the installed copy first on the path, this
+    environment's site-packages after it for the dependencies, and no site processing (so no
+    editable finder)."""
+    deps = sysconfig.get_paths()["purelib"]
+    return subprocess.run([sys.executable, "-S", *args], capture_output=True, text=True,
+                          cwd=target.parent, env={**os.environ, "PYTHONPATH": f"{target}:{deps}"})
+
+
+def test_the_wheel_installs_one_import_name_with_every_file(
+        wheel_install: tuple[Path, Path]) -> None:
+    wheel, target = wheel_install
     names = set(zipfile.ZipFile(wheel).namelist())
     top = {n.split("/")[0] for n in names} - {n.split("/")[0] for n in names
                                                if n.split("/")[0].endswith(".dist-info")}
     assert top == {"mafia"}
     assert not _expected_files() - names
 
-    # Installed into a bare folder and run from elsewhere without site (no editable finder,
-    # no checkout on the path); this environment's site-packages only supply the dependencies.
-    target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
-                    str(target), str(wheel)], check=True, capture_output=True, cwd=tmp_path)
-    deps = sysconfig.get_paths()["purelib"]
-    out = subprocess.run([sys.executable, "-S", "-c", PROBE], capture_output=True, text=True,
-                         cwd=tmp_path, env={**os.environ, "PYTHONPATH": f"{target}:{deps}"})
+    out = _run_installed(target, "-c", PROBE)
     assert out.returncode == 0, out.stderr[-2000:]
     got = json.loads(out.stdout)
     assert Path(got["file"]).parent == target / "mafia"
@@ -84,3 +109,23 @@ def test_the_wheel_installs_one_import_name_with_every_file(tmp_path: Path) -> N
     assert {k: got["build"][k] for k in ("version", "sources", "prompts")} == \
         {k: here[k] for k in ("version", "sources", "prompts")}
     assert got["build"]["commit"] is None  # installed: not a checkout
+
+
+LINT = "import sys; from importlinter.cli import lint_imports_command; sys.argv = ['lint-imports', sys.argv[1]]; lint_imports_command()"
+
+
+def test_the_layers_hold_and_a_core_module_importing_a_player_breaks_them(
+        wheel_install: tuple[Path, Path]) -> None:
+    _, target = wheel_install
+    config = str(REPO / "pyproject.toml")
+    out = _run_installed(target, "-c", LINT, config)
+    assert out.returncode == 0, out.stdout[-3000:]
+    assert "2 kept, 0 broken" in out.stdout
+    engine = target / "mafia" / "engine.py"
+    original = engine.read_text()
+    try:
+        engine.write_text(original + "\nfrom mafia.agents.random_player import RandomPlayer\n")
+        out = _run_installed(target, "-c", LINT, config)
+        assert out.returncode != 0 and "mafia.engine -> mafia.agents.random_player" in out.stdout
+    finally:
+        engine.write_text(original)

@@ -27,7 +27,7 @@ from mafia.report.load import load_games
 
 from mafia.agents.backends.base import Choice
 from mafia.agents.backends.fake import ScriptedBackend
-from mafia.agents.probe import probabilities, probe, vote_points
+from mafia.probe import probabilities, probe, vote_points
 from mafia.agents.random_player import RandomPlayer
 
 

@@ -29,7 +29,8 @@ from mafia.events import InvalidAction, Message, event_from_dict
 
 from mafia.agents.program import is_program_spec, pyload
 from mafia.agents.program.subprocess_player import MAX_PROCESSES, SubprocessPlayer
-from mafia.agents.specs import ModelOptions, build_players
+from mafia.agents.seating import build_players
+from mafia.agents.specs import ModelOptions
 
 RULES = make_rules(players=7, discussion_rounds=4)
 
@@ -280,6 +281,7 @@ async def test_requests_hold_only_what_the_seat_may_see(tmp_path: Path):
             assert wire["options"] == [str(o) for o in request.options]
             assert wire["decision"] == request.kind.value and wire["alive"] == list(obs.alive)
             assert wire["timeout_s"] == 10.0 and wire["max_chars"] == rules.max_message_chars
+            assert wire["rules"] == rules.model_dump(mode="json")
     # Each bot started at its seat's first request (a seat never asked has none).
     asked_seats = {r.player for r in checker.requests}
     stderr = log_file.read_text().splitlines()

@@ -12,7 +12,7 @@ from mafia.config import SEAT_NAMES, Rules
 from mafia.engine import Engine, EventSink, GameResult, run_game
 from mafia.transcript import TranscriptWriter
 
-from mafia.agents.base import Player
+from mafia.decisions import Player
 from mafia.agents.human.lines import LineFrontEnd, StdinLines
 from mafia.agents.human.seat import FrontEnd, HumanPlayer, seat_sink
 from mafia.agents.timed import TimedPlayer

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mafia.errors import MafiaError
 
-from mafia.agents.base import Player
+from mafia.decisions import Player
 from mafia.agents.program.pyload import GROUP, build_py_player, entry_point, load_target
 from mafia.agents.program.subprocess_player import SubprocessPlayer, parse_command
 

@@ -48,6 +48,7 @@ def encode_request(request: Request, *, seed: int, seat: int, timeout_s: float,
         "alive": list(obs.alive), "decision": request.kind.value,
         "options": [str(o) for o in request.options], "wants_text": request.wants_text,
         "max_chars": request.max_chars, "timeout_s": timeout_s,
+        "rules": request.rules.model_dump(mode="json"),
     }
     text = json.dumps(head, separators=(",", ":"))
     body = ",".join(events(e) for e in obs.events)

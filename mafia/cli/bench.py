@@ -20,7 +20,8 @@ from mafia.cli.common import (
 )
 from mafia.cli.play import play_game
 
-from mafia.agents.specs import ModelOptions, build_players, is_model_spec, parse_specs
+from mafia.agents.seating import build_players
+from mafia.agents.specs import ModelOptions, is_model_spec, parse_specs
 
 
 def register(sub: argparse._SubParsersAction) -> None:

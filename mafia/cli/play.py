@@ -17,8 +17,9 @@ from mafia.errors import MafiaError
 from mafia.render import THEME, Renderer, View
 from mafia.transcript import TranscriptWriter
 
-from mafia.agents.base import Player
-from mafia.agents.specs import Teams, build_players, choose_seating
+from mafia.decisions import Player
+from mafia.agents.seating import build_players
+from mafia.agents.specs import Teams, choose_seating
 from mafia.cli.common import (
     add_model_options, add_rules_options, add_team_options, model_options, non_negative_int,
     positive_float, rules_from_args,

@@ -1,5 +1,5 @@
 """`mafia probe PATH`: ask a model again the votes recorded in a folder of transcripts and
-report the probability it puts on the right target, per kind of voter (see agents/probe.py)."""
+report the probability it puts on the right target, per kind of voter (see mafia/probe.py)."""
 
 from __future__ import annotations
 
@@ -46,8 +46,8 @@ def run(args: argparse.Namespace) -> int:
     from mafia.report.load import load_games
 
     from mafia.agents.backends.llama_cpp_backend import LlamaCppBackend
-    from mafia.agents.llm_player import prompt_style
-    from mafia.agents.probe import GROUPS, probe, vote_points
+    from mafia.agents.model_seats import prompt_style
+    from mafia.probe import GROUPS, probe, vote_points
     from mafia.agents.registry import resolve
     from mafia.agents.program import is_program_spec
     from mafia.agents.specs import BASELINES

@@ -35,7 +35,8 @@ from mafia.decisions import Answer, Request
 from mafia.engine import Engine
 
 from mafia.agents.heuristic import HeuristicPlayer
-from mafia.agents.specs import ModelOptions, build_players
+from mafia.agents.seating import build_players
+from mafia.agents.specs import ModelOptions
 from mafia.agents.plain_player import PLAIN_BUDGET, speech_kind
 from mafia.agents.plain_prompt import PlainBook, PlainPrompt
 from mafia.agents.prompting import option_label
@@ -82,7 +83,7 @@ class Recorder:
         if request.options and answer.choice in request.options:
             labels = [option_label(o) for o in request.options]
             self.out.append(Example(self.game, self.seed, me, request.kind.value,
-                                    self.prompt.build(obs, request.kind.value),
+                                    self.prompt.build(obs, request.kind.value, rules=request.rules),
                                     option_label(answer.choice), labels,
                                     role=obs.role.value))
             if self.student is not None and played.choice in request.options:
@@ -91,7 +92,8 @@ class Recorder:
         if wanted is not None:
             text = answer.text.strip()
             self.out.append(Example(self.game, self.seed, me, wanted[0],
-                                    self.prompt.build(obs, wanted[0], say_to=wanted[1]),
+                                    self.prompt.build(obs, wanted[0], say_to=wanted[1],
+                                                      rules=request.rules),
                                     f" {text}\n" if text else "\n", role=obs.role.value))
         return played
 

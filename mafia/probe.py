@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from mafia import rules
+from mafia.config import Rules
 from mafia.decisions import ABSTAIN, Option, Request
 from mafia.enums import DecisionKind, Role
 from mafia.events import BaseEvent, InvalidAction, ModelCall, VoteCast
@@ -100,8 +101,9 @@ def observation_at(events: Sequence[BaseEvent], index: int, player: str,
 def vote_points(game: Game) -> list[VotePoint]:
     """Every recorded vote of `game` with a right answer (see GROUPS): not those of a mafia
     seat whose teammates are all dead."""
-    allow_abstain = bool(game.config.get("allow_abstain", False))
-    sequential = game.config.get("vote_reveal") == "sequential"
+    config = Rules.model_validate(game.config)
+    allow_abstain = config.allow_abstain
+    sequential = config.vote_reveal == "sequential"
     roles = {name: seat.role for name, seat in game.seats.items()}
     cast = {(e.day, e.voter): e.target for e in game.events if isinstance(e, VoteCast)}
     asked: dict[str, int] = {}
@@ -132,8 +134,8 @@ def vote_points(game: Game) -> list[VotePoint]:
             if not right:
                 continue  # a mafia seat with no teammate left: no wrong or right here
             request = Request(kind=DecisionKind.VOTE, player=voter, options=options,
-                              observation=obs, max_chars=int(game.config.get(
-                                  "max_message_chars", 300)), index=asked[voter])
+                              observation=obs, max_chars=config.max_message_chars,
+                              index=asked[voter], rules=config)
             points.append(VotePoint(game.file, seed, seats.index(voter), obs.day, request,
                                     frozenset(right), group, cast.get((obs.day, voter))))
     return points

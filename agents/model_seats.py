@@ -1,0 +1,128 @@
+"""Model seats: each spec's model resolved once, and each seat's backend (a handle on the
+model's shared batched context, or a backend of its own) under the spec's prompt profile."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from mafia.errors import MafiaError
+
+from mafia.agents.backends.base import Backend
+from mafia.agents.llm_player import LLMPlayer
+from mafia.agents.plain_player import PlainPlayer
+from mafia.agents.plain_prompt import PlainBook
+from mafia.agents.prompting import PromptBook
+from mafia.agents.registry import ResolvedModel, resolve
+from mafia.agents.specs import BASELINES, ModelOptions, effective_profile, split_endpoint
+
+
+def prompt_style(requested: str, chat_template: str | None) -> str:
+    """'auto' picks chat when the GGUF has a chat template, plain completion otherwise."""
+    if requested == "chat" and not chat_template:
+        raise MafiaError("--prompt-style chat: this model's GGUF has no chat template")
+    if requested == "auto":
+        return "chat" if chat_template else "completion"
+    return requested
+
+
+_LOADED: dict[tuple[Any, ...], Any] = {}  # with reuse_models only
+
+
+class LLMPlayerFactory:
+    """Resolves each model spec once and builds each seat's backend: a handle on the model's
+    shared batched context, or (simple backend, endpoint) a backend of its own."""
+
+    def __init__(self, seat_specs: Sequence[str], options: ModelOptions) -> None:
+        self.options = options
+        self.book = PromptBook()
+        self.plain_book: PlainBook | None = None
+        self.seat_specs = list(seat_specs)
+        self.models: dict[str, ResolvedModel | None] = {}
+        for spec in dict.fromkeys(s for s in seat_specs if s not in BASELINES):
+            self.models[spec] = self._resolve(spec)
+        self.groups: dict[str, Any] = {}
+        urls = {self.endpoint(s) for s in self.models} - {None}
+        if urls:
+            from mafia.agents.backends.http_backend import check_endpoint
+
+            for url in sorted(urls):  # type: ignore[type-var]
+                check_endpoint(url)  # type: ignore[arg-type]
+
+    def endpoint(self, spec: str) -> str | None:
+        """The server that plays a spec: its own (`MODEL@URL`), else --endpoint, else none."""
+        return split_endpoint(spec)[1] or self.options.endpoint
+
+    def _resolve(self, spec: str) -> ResolvedModel | None:
+        name = split_endpoint(spec)[0]
+        if self.endpoint(spec) is None:
+            return resolve(name)
+        try:  # with an endpoint, a local copy only adds details to the header
+            return resolve(name)
+        except MafiaError:
+            return None
+
+    def profile(self, spec: str) -> str:
+        """The prompt profile of a spec's seats ("auto": plain with a trained adapter)."""
+        model = self.models.get(spec)
+        return effective_profile(self.options.profile,
+                                 model is not None and model.adapter is not None)
+
+    def __call__(self, spec: str, seat: int, seed: int) -> Any:
+        backend = self._backend(spec, seat)
+        if self.profile(spec) == "plain":
+            if self.plain_book is None:
+                self.plain_book = PlainBook()
+            return PlainPlayer(backend, seed=seed, seat=seat, max_tokens=self.options.max_tokens,
+                               log_prompts=self.options.log_prompts, book=self.plain_book,
+                               spec=spec)
+        style = prompt_style(self.options.prompt_style, backend.chat_template)
+        return LLMPlayer(backend, seed=seed, seat=seat, style=style,
+                         max_tokens=self.options.max_tokens,
+                         log_prompts=self.options.log_prompts, book=self.book, spec=spec)
+
+    def _backend(self, spec: str, seat: int) -> Backend:
+        if self.endpoint(spec) is None and self.options.backend == "batched":
+            rank = self.seat_specs[:seat].count(spec)  # this seat's place among the spec's
+            backend: Backend = self._group(spec).seat(rank)
+        else:
+            backend = self._loaded(("seat", spec, seat, self.options), self._new_backend, spec)
+        backend.reset()
+        return backend
+
+    def _group(self, spec: str) -> Any:
+        if spec not in self.groups:
+            n = self.seat_specs.count(spec)
+            self.groups[spec] = self._loaded(("group", spec, n, self.options),
+                                             self._new_group, spec, n)
+        return self.groups[spec]
+
+    def _loaded(self, key: tuple[Any, ...], make: Any, *args: Any) -> Any:
+        """Make it, or with reuse_models take the one this process already loaded."""
+        if not self.options.reuse_models:
+            return make(*args)
+        if key not in _LOADED:
+            _LOADED[key] = make(*args)
+        return _LOADED[key]
+
+    def _new_group(self, spec: str, n_seats: int) -> Any:
+        from mafia.agents.backends.batched import BatchedModel
+
+        model = self.models[spec]
+        assert model is not None
+        return BatchedModel(model, n_seats=n_seats, n_ctx=self.options.ctx,
+                            n_threads=self.options.threads, n_gpu_layers=self.options.gpu_layers)
+
+    def _new_backend(self, spec: str) -> Backend:
+        model = self.models[spec]
+        url = self.endpoint(spec)
+        if url is not None:
+            from mafia.agents.backends.http_backend import HttpBackend
+
+            return HttpBackend(url, spec, model, n_ctx=self.options.ctx,
+                               name=split_endpoint(spec)[0])
+        from mafia.agents.backends.llama_cpp_backend import LlamaCppBackend
+
+        assert model is not None
+        return LlamaCppBackend(model, n_ctx=self.options.ctx, n_threads=self.options.threads,
+                               n_gpu_layers=self.options.gpu_layers)
