@@ -2,4 +2,4 @@
 
 # Bumped with every release (README: Versions); transcripts and sweeps record it with the
 # commit and code hashes (mafia/provenance.py).
-__version__ = "0.2.0"
+__version__ = "0.3.0"
