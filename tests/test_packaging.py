@@ -65,7 +65,10 @@ def test_the_editable_install_maps_the_folders_under_mafia() -> None:
 @pytest.fixture(scope="module")
 def wheel_install(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The wheel built from a copy of this checkout (a build/ folder left in the checkout
-    could hold deleted modules), and the folder it was installed into."""
+    could hold deleted modules), installed into a clean venv; returns the wheel and the
+    venv's python. The venv borrows this environment's dependencies through a .pth line
+    (tests never reach the network), which adds their folder but runs none of its .pth
+    files, so this environment's editable install stays out."""
     tmp = tmp_path_factory.mktemp("wheel")
     src = tmp / "src"
     shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(
@@ -74,41 +77,49 @@ def wheel_install(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]
                     "-q", "-w", str(tmp / "dist"), str(src)], check=True,
                    capture_output=True, cwd=tmp)
     (wheel,) = (tmp / "dist").glob("mafia-*.whl")
-    target = tmp / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
-                    str(target), str(wheel)], check=True, capture_output=True, cwd=tmp)
-    return wheel, target
+    venv = tmp / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install",
+                    "--no-deps", "-q", str(wheel)], check=True, capture_output=True, cwd=tmp)
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()"
+                           "['purelib'])"], check=True, capture_output=True, text=True)
+    deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    (Path(site.stdout.strip()) / "_deps.pth").write_text("\n".join(sorted(deps)) + "\n")
+    return wheel, python
 
 
-def _run_installed(target: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run from outside the checkout, the installed copy first on the path, this
-    environment's site-packages after it for the dependencies, and no site processing (so no
-    editable finder)."""
-    deps = sysconfig.get_paths()["purelib"]
-    return subprocess.run([sys.executable, "-S", *args], capture_output=True, text=True,
-                          cwd=target.parent, env={**os.environ, "PYTHONPATH": f"{target}:{deps}"})
+def _run_installed(python: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the venv's python from outside the checkout."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    return subprocess.run([str(python), *args], capture_output=True, text=True,
+                          cwd=python.parent.parent.parent, env=env)
 
 
 def test_the_wheel_installs_one_import_name_with_every_file(
         wheel_install: tuple[Path, Path]) -> None:
-    wheel, target = wheel_install
+    wheel, python = wheel_install
     names = set(zipfile.ZipFile(wheel).namelist())
     top = {n.split("/")[0] for n in names} - {n.split("/")[0] for n in names
                                                if n.split("/")[0].endswith(".dist-info")}
     assert top == {"mafia"}
     assert not _expected_files() - names
 
-    out = _run_installed(target, "-c", PROBE)
+    out = _run_installed(python, "-c", PROBE)
     assert out.returncode == 0, out.stderr[-2000:]
     got = json.loads(out.stdout)
-    assert Path(got["file"]).parent == target / "mafia"
-    assert Path(got["agents"]).parent == target / "mafia" / "agents"
+    site = Path(got["file"]).parent.parent
+    assert site.name == "site-packages" and python.parent.parent in site.parents
+    assert Path(got["agents"]).parent == site / "mafia" / "agents"
     assert not got["top_agents"] and not got["top_prompts"]
     assert got["layout"] and got["adapter"] and got["modules"] > 50
     here = build()
     assert {k: got["build"][k] for k in ("version", "sources", "prompts")} == \
         {k: here[k] for k in ("version", "sources", "prompts")}
     assert got["build"]["commit"] is None  # installed: not a checkout
+    version = subprocess.run([str(python.parent / "mafia"), "--version"], capture_output=True,
+                             text=True, cwd=python.parent)
+    assert version.returncode == 0 and here["version"] in version.stdout
 
 
 LINT = "import sys; from importlinter.cli import lint_imports_command; sys.argv = ['lint-imports', sys.argv[1]]; lint_imports_command()"
@@ -116,16 +127,17 @@ LINT = "import sys; from importlinter.cli import lint_imports_command; sys.argv 
 
 def test_the_layers_hold_and_a_core_module_importing_a_player_breaks_them(
         wheel_install: tuple[Path, Path]) -> None:
-    _, target = wheel_install
+    _, python = wheel_install
     config = str(REPO / "pyproject.toml")
-    out = _run_installed(target, "-c", LINT, config)
+    out = _run_installed(python, "-c", LINT, config)
     assert out.returncode == 0, out.stdout[-3000:]
     assert "2 kept, 0 broken" in out.stdout
-    engine = target / "mafia" / "engine.py"
+    engine = Path(_run_installed(python, "-c", "import mafia.engine as e; print(e.__file__)"
+                                 ).stdout.strip())
     original = engine.read_text()
     try:
         engine.write_text(original + "\nfrom mafia.agents.random_player import RandomPlayer\n")
-        out = _run_installed(target, "-c", LINT, config)
+        out = _run_installed(python, "-c", LINT, config)
         assert out.returncode != 0 and "mafia.engine -> mafia.agents.random_player" in out.stdout
     finally:
         engine.write_text(original)
