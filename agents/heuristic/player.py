@@ -31,7 +31,7 @@ class HeuristicPlayer:
 
     async def act(self, request: Request) -> Answer:
         if self.table is None:
-            self.table = Table(request.player)
+            self.table = Table(request.player, request.rules)
         self.table.update(request.observation)
         turn = Turn(request, self.table, self.rng, self.memory)
         choice, text = decide(turn)

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from mafia.claims import Claim, detect_claims
-from mafia.enums import Channel, Phase, Team
+from mafia.config import Rules
+from mafia.enums import Channel, Phase, Role, Team
 from mafia.events import (
     GameStarted, InvestigationResult, KillDecided, LastWords, Message, NobodyDied, PlayerDied,
     VoteCast, VoteResult,
@@ -45,9 +46,9 @@ def team_of(shown: str) -> Team | None:
 @dataclass
 class Table:
     me: str
+    rules: Rules  # the game's rules, as every request carries them
     seed: int = 0
     seats: tuple[str, ...] = ()
-    config: dict[str, object] = field(default_factory=dict)
     said: list[Said] = field(default_factory=list)
     detective_claims: dict[str, int] = field(default_factory=dict)  # claimant -> first seq
     role_claims: dict[str, str] = field(default_factory=dict)  # player -> latest role claimed
@@ -69,7 +70,7 @@ class Table:
 
     def _read(self, e: object, obs: Observation) -> None:
         if isinstance(e, GameStarted):
-            self.seed, self.config = e.seed, e.config
+            self.seed = e.seed
             self.seats = tuple(p["name"] for p in e.players)
         elif isinstance(e, Message) and e.channel is Channel.PUBLIC:
             self._claims(e.seq, e.day, e.sender, e.text)
@@ -109,9 +110,8 @@ class Table:
                     self.detective_claims.setdefault(speaker, seq)
 
     def count(self, role: str) -> int:
-        """How many seats the rules deal this role (from the public config)."""
-        roles = self.config.get("roles")
-        return int(roles.get(role, 0)) if isinstance(roles, dict) else 0
+        """How many seats the rules deal this role."""
+        return self.rules.roles.get(Role(role), 0)
 
     def rule(self, name: str) -> object:
-        return self.config.get(name)
+        return getattr(self.rules, name)
