@@ -185,6 +185,7 @@ class GameChecker:
         assert request.index == self.asked[p], (p, request.index, self.asked[p])
         self.asked[p] += 1
         assert request.max_chars == self.rules.max_message_chars
+        assert request.rules == self.rules  # every request carries the game's rules
         assert request.options == self.legal_options(p, request.kind), (
             f"{p} {request.kind}: options {request.options!r}")
         # The observation: exactly this player's view of the state, nothing more.
