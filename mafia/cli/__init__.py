@@ -24,14 +24,14 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from mafia.cli import (
-        bench, compare, models, play, probe, replay, report, sweep, tournament, train,
+        bench, check, compare, models, play, probe, replay, report, sweep, tournament, train,
     )
 
     parser = _Parser(prog="mafia", description="Small language models play Mafia.")
     parser.add_argument("--version", action="version", version=f"mafia {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module in (play, replay, sweep, tournament, report, compare, probe, models, bench,
-                   train):
+                   check, train):
         module.register(sub)
     return parser
 
