@@ -38,34 +38,53 @@ class Rules(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    players: int = Field(7, ge=MIN_PLAYERS, le=MAX_PLAYERS)
-    # Counts per role; roles left out get their default, villagers fill the remaining seats.
-    roles: dict[Role, int] = Field(default_factory=dict)
-    first_phase: Literal["night", "day"] = "night"
-    max_days: int = Field(10, ge=1)
-    night_chat_rounds: int = Field(1, ge=0)
-    doctor_self_save: bool = True
-    doctor_repeat_save: bool = True
-    detective_learns: Literal["team", "role"] = "team"
-    # When players speak by day (mafia/discussion/): "moments", "round_robin", "bidding" or
-    # "clock". Rounds are moments / round-robin rounds; turns are bidding turns; the clock
-    # runs on simulated seconds.
-    discussion: Literal["moments", "round_robin", "bidding", "clock"] = "moments"
-    discussion_rounds: int = Field(3, ge=0)
-    discussion_turns: int = Field(10, ge=0)
-    day_seconds: float = Field(120.0, ge=0)
-    max_silence_seconds: float = Field(30.0, gt=0)
-    words_per_second: float = Field(1.0, gt=0)  # simulated typing speed (LLMafia: 1 word/s)
-    clock_decisions_per_day: int = Field(4, ge=0)  # per player: bounds a clock day
-    typing_events: bool = False  # clock: a public "typing" event when someone starts typing
-    max_public_messages_per_day: int | None = Field(None, ge=0)  # None: no cap
-    dm_limit_per_day: int = Field(2, ge=0)  # DMs one player may send per day
-    max_message_chars: int = Field(300, ge=1)  # longer messages are cut, not rejected
-    allow_abstain: bool = False
-    vote_reveal: Literal["simultaneous", "sequential"] = "simultaneous"
-    tie_policy: Literal["random", "none"] = "random"
-    last_words: bool = True
-    reveal_on_death: Literal["role", "team", "none"] = "role"
+    # Each field's description is the docs' rules table (docs/rules.md is generated from it).
+    players: int = Field(7, ge=MIN_PLAYERS, le=MAX_PLAYERS,
+                         description=f"seats ({MIN_PLAYERS}-{MAX_PLAYERS})")
+    roles: dict[Role, int] = Field(default_factory=dict, description=(
+        "counts per role (`mafia`, `doctor`, `detective`, `villager`); unspecified: about one "
+        "mafia per three players, 1 doctor, 1 detective, villagers fill the rest. Mafia must "
+        "be fewer than town."))
+    first_phase: Literal["night", "day"] = Field("night", description='`"night"` or `"day"`')
+    max_days: int = Field(10, ge=1, description=(
+        "the game is a draw when day `max_days` ends without a winner"))
+    night_chat_rounds: int = Field(1, ge=0, description=(
+        "rounds of mafia-channel chat each night (when 2+ mafia live)"))
+    doctor_self_save: bool = Field(True, description="the doctor may protect themself")
+    doctor_repeat_save: bool = Field(True, description=(
+        "the doctor may protect the same player two nights running"))
+    detective_learns: Literal["team", "role"] = Field("team", description=(
+        'what a check shows: `"team"` (mafia or town) or `"role"`'))
+    discussion: Literal["moments", "round_robin", "bidding", "clock"] = Field(
+        "moments", description=('when players speak by day: `"moments"`, `"round_robin"`, '
+                                '`"bidding"` or `"clock"` (mafia/discussion/)'))
+    discussion_rounds: int = Field(3, ge=0, description=(
+        "moments (or round-robin rounds) per day"))
+    discussion_turns: int = Field(10, ge=0, description="`bidding`: turns per day")
+    day_seconds: float = Field(120.0, ge=0, description=(
+        "`clock`: simulated seconds a day's discussion lasts"))
+    max_silence_seconds: float = Field(30.0, gt=0, description=(
+        "`clock`: an idle player is asked again after this long without deciding"))
+    words_per_second: float = Field(1.0, gt=0, description=(
+        "`clock`: simulated typing speed (LLMafia: 1 word/s)"))
+    clock_decisions_per_day: int = Field(4, ge=0, description=(
+        "`clock`: most decisions per player per day (bounds a day)"))
+    typing_events: bool = Field(False, description=(
+        "`clock`: emit a `typing` event when someone starts typing"))
+    max_public_messages_per_day: int | None = Field(None, ge=0, description=(
+        "cap on public messages per day (null or omitted: no cap)"))
+    dm_limit_per_day: int = Field(2, ge=0, description="DMs each player may send per day")
+    max_message_chars: int = Field(300, ge=1, description=(
+        "longer messages are cut, not rejected"))
+    allow_abstain: bool = Field(False, description="voters may abstain")
+    vote_reveal: Literal["simultaneous", "sequential"] = Field("simultaneous", description=(
+        'or `"sequential"`: voters vote one by one in a seeded order, seeing earlier votes'))
+    tie_policy: Literal["random", "none"] = Field("random", description=(
+        'a tied vote is broken by the game\'s seeded generator; `"none"`: nobody is '
+        "eliminated"))
+    last_words: bool = Field(True, description="an eliminated player may speak before dying")
+    reveal_on_death: Literal["role", "team", "none"] = Field("role", description=(
+        '`"role"`, `"team"` or `"none"`, for night kills too'))
 
     @model_validator(mode="after")
     def _fill_and_check_roles(self) -> "Rules":

@@ -1,7 +1,7 @@
 """Run by hand: `python tests/measure_detective_votes.py SPEC DATASET...` (a minute per
 dataset, CPU-heavy). Of the vote examples where the seat is the detective and its private
 record names a living mafia it found, how often that mafia is the model's most likely
-option. The README's round 3 diagnosis compares teacher states (a held-out teacher dataset)
+option. The round 3 diagnosis (docs/training.md) compares teacher states (a held-out teacher dataset)
 with the student's own (a `--student` dataset)."""
 import asyncio
 import re

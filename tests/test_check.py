@@ -1,4 +1,4 @@
-"""`mafia check SPEC`: a bot author's conformance run. The README's simple bot passes; a bot
+"""`mafia check SPEC`: a bot author's conformance run. The docs' simple bot passes; a bot
 that answers outside its options is counted and fails the check (exit 1) unless its rate is
 allowed; an empty spec is a user error."""
 

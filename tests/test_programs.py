@@ -1,5 +1,5 @@
 """Seats played by other programs: `py:MODULE:FACTORY`, entry-point names, and `cmd:COMMAND`
-processes speaking JSON lines. The README's two examples play whole checked games; bots that
+processes speaking JSON lines. The docs' two examples play whole checked games; bots that
 crash, exit, hang, write garbage or answer illegally cost only their decisions (each an
 invalid_action with a fallback), are replaced and finally given up on, and leave no process
 behind; a bot's requests hold only what its seat may see; loading mistakes are one line."""
@@ -36,23 +36,23 @@ RULES = make_rules(players=7, discussion_rounds=4)
 
 
 def readme_example(first_line: str) -> str:
-    """The README's code block that starts with `first_line`."""
-    text = (REPO / "README.md").read_text(encoding="utf-8")
+    """The docs' code block (docs/programs.md) that starts with `first_line`."""
+    text = (REPO / "docs" / "programs.md").read_text(encoding="utf-8")
     match = re.search(r"```python\n(" + re.escape(first_line) + r".*?)```", text, re.S)
-    assert match, f"README has no python block starting {first_line!r}"
+    assert match, f"docs/programs.md has no python block starting {first_line!r}"
     return match.group(1)
 
 
 @pytest.fixture
 def readme_bot(tmp_path: Path) -> str:
-    """A cmd: spec running the README's simple_bot.py."""
+    """A cmd: spec running the docs' simple_bot.py."""
     (tmp_path / "simple_bot.py").write_text(readme_example("# simple_bot.py"))
     return f"cmd:{shlex.quote(sys.executable)} {shlex.quote(str(tmp_path / 'simple_bot.py'))}"
 
 
 @pytest.fixture
 def py_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The README's first_option.py, plus some broken factories, importable from tmp_path."""
+    """The docs' first_option.py, plus some broken factories, importable from tmp_path."""
     (tmp_path / "first_option.py").write_text(readme_example("# first_option.py"))
     (tmp_path / "odd_bots.py").write_text(BROKEN_FACTORIES)
     (tmp_path / "fails_on_import.py").write_text("raise RuntimeError('no luck')\n")
@@ -183,7 +183,7 @@ async def test_readme_cmd_bot_plays_checked_games_reproducibly(readme_bot: str):
 
 
 async def test_the_two_readme_bots_play_the_same_game(py_module: Path, readme_bot: str):
-    """The README's Python and JSON-lines bots follow one strategy: through the wire, the
+    """The docs' Python and JSON-lines bots follow one strategy: through the wire, the
     same seed gives the same game, event for event (the header's agents aside)."""
     games = []
     for spec in ("py:first_option:Bot", readme_bot):

@@ -154,7 +154,7 @@ def test_a_few_steps_move_the_target_in_llama_cpp(tmp_path: Path,
 
 
 def test_the_shipped_adapter_fits_this_base_and_these_templates() -> None:
-    """Editing prompts/plain/ means training the bundled adapter again (README: Training)."""
+    """Editing prompts/plain/ means training the bundled adapter again (docs/training.md)."""
     from mafia.agents.gguf_meta import read_gguf_info
     from mafia.agents.plain_prompt import PlainBook
     from mafia.agents.registry import ADAPTERS_DIR, resolve

@@ -1,4 +1,4 @@
-"""Seats played by other programs (see README, "Seats played by your own programs").
+"""Seats played by other programs (see docs/programs.md).
 
 - `py:MODULE:FACTORY`: a Python object loaded by import path (pyload.py);
 - a name registered in the `mafia.agents` entry-point group: the same, found by name;

@@ -43,9 +43,9 @@ def add_rules_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--players", type=positive_int, help="number of seats (default 7)")
     p.add_argument("--roles", metavar="ROLE=N,...",
                    help="role counts, e.g. mafia=2,doctor=1,detective=1 (villagers fill the rest)")
-    p.add_argument("--rules", metavar="FILE", help="TOML file of rule options (see README)")
+    p.add_argument("--rules", metavar="FILE", help="TOML file of rule options (see docs/rules.md)")
     p.add_argument("--discussion", choices=sorted(PROTOCOLS),
-                   help="when players speak by day (default moments; see README)")
+                   help="when players speak by day (default moments; see docs/rules.md)")
 
 
 def add_team_options(p: argparse.ArgumentParser) -> None:

@@ -25,7 +25,7 @@ from mafia.cli.common import (
     positive_float, rules_from_args,
 )
 
-DEFAULT_AGENTS = "gemma3-270m"  # measured choice: see README, "Choosing the default model"
+DEFAULT_AGENTS = "gemma3-270m"  # measured choice: see docs/experiments/default-model.md
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="longest a player may think about one decision (default 600)")
     p.add_argument("--human", nargs="?", const="", metavar="NAME",
                    help="you play seat NAME (alone: a seat drawn from the seed); a full-screen "
-                        "app on a terminal, plain lines when stdin is not one (see README)")
+                        "app on a terminal, plain lines when stdin is not one (see docs/playing.md)")
     p.add_argument("--human-timeout", type=positive_float, metavar="SECONDS",
                    help="with --human: longest you may take for one decision, then the "
                         "engine's fallback applies (default: no limit)")

@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "behaviour metrics and a random-play baseline.")
     p.add_argument("path", metavar="PATH", help="a folder of transcripts (or one transcript)")
     p.add_argument("--json", action="store_true",
-                   help="print the report as one JSON object (keys: see README)")
+                   help="print the report as one JSON object (keys: see docs/reports.md)")
     p.add_argument("--plots", metavar="DIR", help="also write PNG charts into DIR")
     p.add_argument("--baseline-games", type=non_negative_int, default=2000, metavar="N",
                    help="random games for the baseline (default 2000; 0 skips it)")

@@ -148,7 +148,7 @@ def paired(a: Arm, b: Arm, bootstrap: int, seed: int) -> dict[str, Any] | None:
 
 
 def compare(arms: Sequence[Arm], bootstrap: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """The leaderboard as JSON-ready data (keys: see README, Comparing sweeps)."""
+    """The leaderboard as JSON-ready data (keys: see docs/reports.md, Comparing sweeps)."""
     games = [g for arm in arms for g in arm.games]
     stats = model_stats(games)
     ratings = rate(games, bootstrap, seed)

@@ -61,7 +61,7 @@ def report_json(r: Report) -> dict[str, Any]:
       "bigram_variety", "degenerate", "degenerate_rate", "words_per_message", "public",
       "naming", "naming_rate", "text_calls", "tokens_per_text_call", "by_spec": {spec: the
       same}, "speaking_balance": {"min", "max": {"seat", "ratio"} (public-message share over
-      the equal share)}}. README "Play quality" defines each figure.
+      the equal share)}}. docs/reports.md defines each figure.
     - "protocols": {protocol: {"games", "days" (day phases), "public_per_day", "dm_per_day"
       (means), "speaking": {"seats": {name: {"messages", "share", "expected"}}, "most",
       "least": {"seat", "share", "expected"} (largest and smallest share over the equal

@@ -207,7 +207,7 @@ def quality_table(r: dict[str, Any]) -> Table:
             pct(claims[team]["with_claims"] / claims[team]["messages"]
                 if claims[team]["messages"] else None) for team in ("town", "mafia")), "")
     t.caption = ("public: public messages and last words; private: DMs and the mafia channel. "
-                 "Claims are read by mafia.claims (README: Play quality); random play: what "
+                 "Claims are read by mafia.claims (docs/experiments/play-quality.md); random play: what "
                  "uniform random choices over the same living players would give")
     return t
 
@@ -252,7 +252,7 @@ def truth_table(r: dict[str, Any]) -> Table:
     for label, cell in rows:
         t.add_row(label, *[cell(x) for _, x in cols])
     t.caption = ("pooled bigram variety: distinct/all word bigrams over the first 1,000 "
-                 "messages (definitions: mafia.report.truth and the README)")
+                 "messages (definitions: mafia.report.truth and docs/reports.md)")
     return t
 
 

@@ -3,7 +3,7 @@ called dead, a detective's report that contradicts its own check, and mafia-chan
 to kill a player who is already dead. Pure functions over one message and the facts at the
 moment it was said; `mafia.report.speech` counts them per model spec.
 
-Definitions (the README's "Reports" section quotes them):
+Definitions (docs/reports.md quotes them):
 - *absent name*: a capitalised word that is a seat name of this project (Alice ... Sybil) or
   a common given name (GIVEN_NAMES) and is not a seat of this game.
 - *called dead*: "NAME is dead", "NAME was killed", "NAME died", "NAME has been killed",
