@@ -141,3 +141,16 @@ def test_the_layers_hold_and_a_core_module_importing_a_player_breaks_them(
         assert out.returncode != 0 and "mafia.engine -> mafia.agents.random_player" in out.stdout
     finally:
         engine.write_text(original)
+
+
+def test_every_module_of_mafia_is_in_a_layer() -> None:
+    """A new module must be placed in a layer (else the contract says nothing about it)."""
+    import tomllib
+
+    contracts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]
+    (layers,) = [c["layers"] for c in contracts["contracts"] if c["type"] == "layers"]
+    layered = {m.strip() for layer in layers for m in layer.replace("|", ":").split(":")}
+    found = {f"mafia.{p.stem}" for p in (REPO / "mafia").glob("*.py") if p.stem != "__init__"}
+    found |= {f"mafia.{p.name}" for p in (REPO / "mafia").iterdir()
+              if (p / "__init__.py").is_file()}
+    assert found | {"mafia.agents", "mafia.prompts"} == layered
