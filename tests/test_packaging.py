@@ -145,7 +145,10 @@ def test_the_layers_hold_and_a_core_module_importing_a_player_breaks_them(
 
 def test_every_module_of_mafia_is_in_a_layer() -> None:
     """A new module must be placed in a layer (else the contract says nothing about it)."""
-    import tomllib
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
 
     contracts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]
     (layers,) = [c["layers"] for c in contracts["contracts"] if c["type"] == "layers"]
