@@ -73,20 +73,25 @@ def wheel_install(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]
     src = tmp / "src"
     shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(
         ".git", ".venv", "build", "runs", "__pycache__", "*.egg-info", ".pytest_cache"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-q", "-w", str(tmp / "dist"), str(src)], check=True,
-                   capture_output=True, cwd=tmp)
+    _check([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+            "-w", str(tmp / "dist"), str(src)], cwd=tmp)
     (wheel,) = (tmp / "dist").glob("mafia-*.whl")
     venv = tmp / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    _check([sys.executable, "-m", "venv", "--without-pip", str(venv)])
     python = venv / "bin" / "python"
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install",
-                    "--no-deps", "-q", str(wheel)], check=True, capture_output=True, cwd=tmp)
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()"
-                           "['purelib'])"], check=True, capture_output=True, text=True)
+    _check([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q",
+            str(wheel)], cwd=tmp)
+    site = _check([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"])
     deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (Path(site.stdout.strip()) / "_deps.pth").write_text("\n".join(sorted(deps)) + "\n")
     return wheel, python
+
+
+def _check(args: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
+    """Run a set-up step; on failure, fail with its output (not a bare CalledProcessError)."""
+    out = subprocess.run(args, capture_output=True, text=True, **kw)  # type: ignore[call-overload]
+    assert out.returncode == 0, f"{' '.join(args[:4])}...: {out.stdout[-1500:]}{out.stderr[-1500:]}"
+    return out  # type: ignore[no-any-return]
 
 
 def _run_installed(python: Path, *args: str) -> subprocess.CompletedProcess[str]:
