@@ -44,19 +44,22 @@ def trees() -> dict[str, Path]:
     return out
 
 
-def tree_hash(folders: Mapping[str, Path], pattern: str, skip: Sequence[str] = ()) -> str:
+def tree_hash(folders: Mapping[str, Path], pattern: str, skip: Sequence[str] = (),
+              others: Sequence[Path] = ()) -> str:
     """sha256 (16 hex digits) over the files matching pattern under each labelled folder
     (their names as LABEL/relative path, and bytes), leaving out paths under `skip` and any
-    folder that is another tree's (installed, mafia/agents is the agents tree)."""
-    roots = {p.resolve() for p in folders.values()}
+    folder that is another tree's, hashed or not (`others`; installed, mafia/agents is the
+    agents tree and mafia/prompts the prompts tree)."""
+    roots = {p.resolve() for p in (*folders.values(), *others)}
     digest = hashlib.sha256()
     named = []
     for label, folder in folders.items():
         for path in folder.rglob(pattern):
             if not path.is_file() or "__pycache__" in path.parts:
                 continue
-            if any(r != folder.resolve() and r in path.resolve().parents for r in roots):
-                continue  # inside another tree, hashed under that tree's label
+            inner = [r for r in roots if folder.resolve() in r.parents]  # trees nested in this one
+            if any(r in path.resolve().parents for r in inner):
+                continue  # inside another tree, hashed under that tree's label (or not at all)
             named.append((f"{label}/{path.relative_to(folder).as_posix()}", path))
     for name, path in sorted(named):
         if any(name == s or name.startswith(s + "/") for s in skip):
@@ -88,7 +91,7 @@ def build() -> dict[str, Any]:
     folders = trees()
     code = {k: v for k, v in folders.items() if k != "prompts"}
     return {"version": __version__, "commit": commit, "dirty": dirty,
-            "sources": tree_hash(code, "*.py", NOT_PLAYING),
+            "sources": tree_hash(code, "*.py", NOT_PLAYING, others=[folders["prompts"]]),
             "prompts": tree_hash({"prompts": folders["prompts"]}, "*")}
 
 

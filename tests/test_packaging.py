@@ -30,7 +30,8 @@ PROBE = """
 import importlib, importlib.util, json, pkgutil, sys
 import mafia
 from importlib.resources import files
-mods = [m.name for m in pkgutil.walk_packages(mafia.__path__, "mafia.")]
+mods = [m.name for m in pkgutil.walk_packages(mafia.__path__, "mafia.")
+        if not m.name.endswith(".__main__")]  # `python -m mafia` runs the CLI
 for name in mods:
     importlib.import_module(name)
 from mafia.agents.registry import ADAPTERS_DIR
@@ -82,7 +83,8 @@ def wheel_install(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]
     _check([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q",
             str(wheel)], cwd=tmp)
     site = _check([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"])
-    deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    deps = {p for p in sys.path if Path(p).name == "site-packages" and Path(p).is_dir()}
+    deps |= {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (Path(site.stdout.strip()) / "_deps.pth").write_text("\n".join(sorted(deps)) + "\n")
     return wheel, python
 

@@ -67,8 +67,13 @@ def test_the_hashes_name_files_by_tree_whether_nested_or_side_by_side(tmp_path: 
         (root / "mafia" / "engine.py").write_text("e = 1\n")
         (root / "mafia" / "cli" / "main.py").write_text("c = 1\n")
         (agents / "seat.py").write_text("s = 1\n")
-    hashes = [tree_hash({"mafia": r / "mafia", "agents": a}, "*.py", ["mafia/cli"])
-              for r, a in ((side, side / "agents"), (nested, nested / "mafia" / "agents"))]
+    for root in (side / "prompts", nested / "mafia" / "prompts"):  # not code, but has .py
+        root.mkdir(parents=True)
+        (root / "__init__.py").write_text("")
+    hashes = [tree_hash({"mafia": r / "mafia", "agents": a}, "*.py", ["mafia/cli"], others=[t])
+              for r, a, t in ((side, side / "agents", side / "prompts"),
+                              (nested, nested / "mafia" / "agents",
+                               nested / "mafia" / "prompts"))]
     assert hashes[0] == hashes[1]
     (nested / "mafia" / "agents" / "seat.py").write_text("s = 2\n")
     assert tree_hash({"mafia": nested / "mafia", "agents": nested / "mafia" / "agents"},
