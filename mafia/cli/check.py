@@ -140,8 +140,8 @@ def run(args: argparse.Namespace) -> int:
     table.add_row("invalid actions", f"{tally.invalid} ({100 * rate:.1f}%)")
     table.add_row("timeouts", str(tally.timeouts))
     if per:
-        table.add_row("seconds per decision (median, max)",
-                      f"{per[len(per) // 2]:.3f}, {per[-1]:.3f}")
+        table.add_row("ms per decision (median, max)",
+                      f"{1000 * per[len(per) // 2]:.1f}, {1000 * per[-1]:.1f}")
     console.print(table)
     for why, n in sorted(tally.errors.items(), key=lambda kv: -kv[1]):
         console.print(f"  invalid: {n} x {why}")
