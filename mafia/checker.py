@@ -61,6 +61,7 @@ class _NightLog:
     kill_actors: list[str] = field(default_factory=list)
     protected: set[str] = field(default_factory=set)
     investigations: list[tuple[str, str]] = field(default_factory=list)
+    shots: list[str] = field(default_factory=list)
     chats: int = 0
     decided: bool = False
     target: str | None = None
@@ -82,6 +83,8 @@ class GameChecker:
         self.night = _NightLog()
         self.doctor_last: dict[str, str] = {}  # doctor -> whom they protected last night
         self.doctor_prev: dict[str, str] = {}  # frozen at night start: the rule's "last"
+        self.shot_used: set[str] = set()  # vigilantes who fired their one shot
+        self.dawn: list[str] = []  # night deaths still to be announced, in seat order
         self.votes: dict[str, str | None] = {}
         self.voted_today = False
         self.eliminated: str | None = None  # voted out, not yet dead
@@ -98,7 +101,8 @@ class GameChecker:
     # ---- helpers ------------------------------------------------------------------------
 
     def living_mafia(self) -> list[str]:
-        return [p for p in self.state.alive if self.state.roles[p] is Role.MAFIA]
+        """The mafia side: mafia and godfathers (they know each other and kill together)."""
+        return [p for p in self.state.alive if self.state.roles[p] in _MAFIA_SIDE]
 
     def win_now(self) -> Winner | None:
         if len(self.state.roles) < len(self.seats) or not self.state.alive:
@@ -131,14 +135,18 @@ class GameChecker:
         """The options a request of `kind` for `player` must carry right now."""
         st, role = self.state, self.state.roles[player]
         if kind is DecisionKind.KILL:
-            assert role is Role.MAFIA and st.phase is Phase.NIGHT, (player, kind)
-            return tuple(p for p in st.alive if st.roles[p] is not Role.MAFIA)
+            assert role in _MAFIA_SIDE and st.phase is Phase.NIGHT, (player, kind)
+            return tuple(p for p in st.alive if st.roles[p] not in _MAFIA_SIDE)
         if kind is DecisionKind.PROTECT:
             assert role is Role.DOCTOR and st.phase is Phase.NIGHT, (player, kind)
             return self.protect_options(player)
         if kind is DecisionKind.INVESTIGATE:
             assert role is Role.DETECTIVE and st.phase is Phase.NIGHT, (player, kind)
             return self.others(player)
+        if kind is DecisionKind.SHOOT:
+            assert role is Role.VIGILANTE and st.phase is Phase.NIGHT, (player, kind)
+            assert player not in self.shot_used, f"{player} asked to shoot a second time"
+            return self.others(player) + (ABSTAIN,)
         if kind is DecisionKind.VOTE:
             assert st.phase is Phase.DAY, kind
             extra = (ABSTAIN,) if self.rules.allow_abstain else ()
@@ -153,7 +161,7 @@ class GameChecker:
             assert st.phase is Phase.DAY and self.rules.discussion == "bidding", kind
             return BIDS
         if kind is DecisionKind.MAFIA_CHAT:
-            assert role is Role.MAFIA and st.phase is Phase.NIGHT, (player, kind)
+            assert role in _MAFIA_SIDE and st.phase is Phase.NIGHT, (player, kind)
             assert len(self.living_mafia()) > 1, "mafia chat asked of a lone mafioso"
             return ()
         if kind is DecisionKind.LAST_WORDS:
@@ -176,8 +184,8 @@ class GameChecker:
             f"{p} {request.kind}: options {request.options!r}")
         # The observation: exactly this player's view of the state, nothing more.
         assert obs.player == p and obs.role is st.roles[p]
-        mates = tuple(m for m in self.seats if m != p and st.roles[m] is Role.MAFIA)
-        assert obs.teammates == (mates if st.roles[p] is Role.MAFIA else ())
+        mates = tuple(m for m in self.seats if m != p and st.roles[m] in _MAFIA_SIDE)
+        assert obs.teammates == (mates if st.roles[p] in _MAFIA_SIDE else ())
         assert (obs.day, obs.phase) == (st.day, st.phase)
         assert obs.seats == self.seats and obs.alive == tuple(st.alive)
         # Equal to the events this player may see (each checked for leaks as it was emitted).
@@ -195,7 +203,9 @@ class GameChecker:
         if self.awaiting_dawn:
             assert isinstance(event, (NobodyDied, PlayerDied)), (
                 f"{event.kind} before the dawn announcement")
-        if not isinstance(event, GameOver):
+        # Every night death is announced before the win is checked.
+        dawn = isinstance(event, PlayerDied) and event.player in self.dawn
+        if not isinstance(event, GameOver) and not dawn:
             assert self.win_now() is None, f"game went on ({event.kind}) after a win"
         getattr(self, f"_{event.kind}")(event)
         st.apply(event)
@@ -219,7 +229,7 @@ class GameChecker:
     def _check_deal(self) -> None:
         roles = self.state.roles
         assert Counter(roles.values()) == Counter(self.rules.role_list()), "wrong role counts"
-        mafia = [p for p in self.seats if roles[p] is Role.MAFIA]
+        mafia = [p for p in self.seats if roles[p] in _MAFIA_SIDE]
         for e in self.events:
             if isinstance(e, RoleAssigned):
                 want = tuple(m for m in mafia if m != e.player) if e.team is Team.MAFIA else ()
@@ -244,6 +254,9 @@ class GameChecker:
                 n_det = len(self.night.investigations)
                 assert self.night.results == n_det, "an investigation got no result"
                 self.awaiting_dawn = True
+                n = self.night
+                dead = {t for t in [n.target, *n.shots] if t is not None and t not in n.protected}
+                self.dawn = [p for p in self.seats if p in dead]
             self.votes, self.voted_today = {}, False
             self.last_t, self.floor = 0.0, None
             self.expected_phase = (Phase.NIGHT, e.day + 1 if first_night else e.day)
@@ -314,7 +327,7 @@ class GameChecker:
         role = st.roles[e.actor]
         self._use_fallback(e.actor, e.target)
         if e.action == "kill":
-            assert role is Role.MAFIA and e.actor not in n.kill_actors
+            assert role in _MAFIA_SIDE and e.actor not in n.kill_actors
             assert e.target in self.legal_options(e.actor, DecisionKind.KILL), e
             assert e.visible_to is not None and sorted(e.visible_to) == sorted(self.living_mafia())
             n.kills.append(e.target)
@@ -324,6 +337,11 @@ class GameChecker:
             assert e.target in self.protect_options(e.actor), e
             n.protected.add(e.target)
             self.doctor_last[e.actor] = e.target
+        elif e.action == "shoot":
+            assert role is Role.VIGILANTE and e.visible_to == (e.actor,)
+            assert e.actor not in self.shot_used and e.target in self.others(e.actor), e
+            n.shots.append(e.target)
+            self.shot_used.add(e.actor)
         else:
             assert role is Role.DETECTIVE and e.visible_to == (e.actor,)
             assert e.target in self.others(e.actor), e
@@ -346,12 +364,14 @@ class GameChecker:
         assert n.decided and e.visible_to == (e.detective,)
         assert (e.detective, e.target) == n.investigations[n.results]
         role = self.state.roles[e.target]
+        if role is Role.GODFATHER:  # shows as a villager
+            role = Role.VILLAGER
         want = role.value if self.rules.detective_learns == "role" else role.team.value
         assert e.result == want
         n.results += 1
 
     def _nobody_died(self, e: NobodyDied) -> None:
-        assert self.awaiting_dawn and e.visible_to is None
+        assert self.awaiting_dawn and e.visible_to is None and not self.dawn
         assert self.night.target is None or self.night.target in self.night.protected
         self.awaiting_dawn = False
 
@@ -360,8 +380,9 @@ class GameChecker:
         assert e.visible_to is None and st.is_alive(e.player), f"{e.player} died twice"
         if e.cause == "night":
             assert self.awaiting_dawn, "a night death outside dawn"
-            assert e.player == self.night.target and e.player not in self.night.protected
-            self.awaiting_dawn = False
+            assert self.dawn and e.player == self.dawn[0], (e.player, self.dawn)
+            self.dawn.pop(0)
+            self.awaiting_dawn = bool(self.dawn)
         else:
             assert e.player == self.eliminated, (e.player, self.eliminated)
             self.eliminated = None
@@ -414,6 +435,8 @@ class GameChecker:
         elif kind is DecisionKind.BID:
             assert e.fallback == BIDS[0]
             self.bid_fallbacks[e.player] = e.fallback
+        elif kind is DecisionKind.SHOOT:
+            assert e.fallback == ABSTAIN, "a failed answer must not fire the vigilante's shot"
         else:
             legal = [str(o) for o in self.legal_options(e.player, kind) if o != ABSTAIN]
             assert e.fallback in legal, (e, legal)
@@ -429,11 +452,15 @@ class GameChecker:
     def _game_over(self, e: GameOver) -> None:
         st = self.state
         assert e.visible_to is None and e.phase is Phase.END and e.days == st.day
-        assert not self.pending_fallback and self.eliminated is None
+        assert not self.pending_fallback and self.eliminated is None and not self.dawn
         assert e.roles == {p: st.roles[p].value for p in self.seats}
         mafia = len(self.living_mafia())
         town = len(st.alive) - mafia
-        if e.winner is Winner.TOWN:
+        last = self.events[-1]
+        if e.winner is Winner.JESTER:  # voted out, and the game ends at once
+            assert isinstance(last, PlayerDied) and last.cause == "vote"
+            assert st.roles[last.player] is Role.JESTER
+        elif e.winner is Winner.TOWN:
             assert mafia == 0
         elif e.winner is Winner.MAFIA:
             assert 0 < mafia and mafia >= town
@@ -458,7 +485,7 @@ class GameChecker:
 
 def check_no_leaks(player: str, role: Role | None, events: Sequence[BaseEvent]) -> None:
     """The explicit privacy rules: what `player` must never have in its observation."""
-    mafia = role is Role.MAFIA
+    mafia = role in _MAFIA_SIDE
     for e in events:
         assert e.visible_for(player), f"{player} sees {e.kind} meant for {e.visible_to}"
         if isinstance(e, RoleAssigned):
@@ -476,6 +503,11 @@ def check_no_leaks(player: str, role: Role | None, events: Sequence[BaseEvent]) 
             assert e.detective == player, f"{player} sees {e.detective}'s investigation"
         elif isinstance(e, (InvalidAction, ModelCall)):
             assert e.player == player
+
+
+# Written out here rather than read from the role specs: this referee checks the engine
+# against its own statement of the rules.
+_MAFIA_SIDE = frozenset({Role.MAFIA, Role.GODFATHER})
 
 
 class RequestCheckFailed(BaseException):

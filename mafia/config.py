@@ -26,9 +26,10 @@ MAX_PLAYERS = len(SEAT_NAMES)
 
 
 def default_role_counts(players: int) -> dict[Role, int]:
-    """About one mafia per three players, one doctor, one detective, villagers for the rest."""
-    mafia = max(1, players // 3)
-    counts = {Role.MAFIA: mafia, Role.DOCTOR: 1, Role.DETECTIVE: 1}
+    """Each role module's default: about one mafia per three players, one doctor, one
+    detective, none of the optional roles; villagers fill the rest."""
+    counts = {r: r.spec.default_count(players) for r in Role if r is not Role.VILLAGER}
+    counts = {r: n for r, n in counts.items() if n}
     counts[Role.VILLAGER] = players - sum(counts.values())
     return counts
 
@@ -42,9 +43,10 @@ class Rules(BaseModel):
     players: int = Field(7, ge=MIN_PLAYERS, le=MAX_PLAYERS,
                          description=f"seats ({MIN_PLAYERS}-{MAX_PLAYERS})")
     roles: dict[Role, int] = Field(default_factory=dict, description=(
-        "counts per role (`mafia`, `doctor`, `detective`, `villager`); unspecified: about one "
-        "mafia per three players, 1 doctor, 1 detective, villagers fill the rest. Mafia must "
-        "be fewer than town."))
+        "counts per role (" + ", ".join(f"`{r.value}`" for r in Role) + "); unspecified: "
+        "about one mafia per three players (less the other mafia-side roles given, such as "
+        "`godfather`), 1 doctor, 1 detective, none of the others, villagers fill the rest. "
+        "The mafia side must be smaller than everyone else."))
     first_phase: Literal["night", "day"] = Field("night", description='`"night"` or `"day"`')
     max_days: int = Field(10, ge=1, description=(
         "the game is a draw when day `max_days` ends without a winner"))
@@ -93,6 +95,9 @@ class Rules(BaseModel):
         for role, n in given.items():
             if n < 0:
                 raise ValueError(f"roles.{role}: count must be >= 0, got {n}")
+        if Role.MAFIA not in given:  # other mafia-side roles take default mafia seats
+            others = sum(n for r, n in given.items() if r.spec.knows_team)
+            counts[Role.MAFIA] = max(0, counts[Role.MAFIA] - others)
         counts.update(given)
         if Role.VILLAGER not in given:
             counts[Role.VILLAGER] = self.players - sum(
@@ -108,7 +113,7 @@ class Rules(BaseModel):
             raise ValueError(
                 f"roles: {_describe(counts)} is {total} roles for {self.players} players"
             )
-        mafia = counts[Role.MAFIA]
+        mafia = sum(n for r, n in counts.items() if r.spec.knows_team)
         if mafia < 1:
             raise ValueError("roles.mafia: at least one mafia is needed")
         if mafia >= self.players - mafia:
@@ -116,8 +121,16 @@ class Rules(BaseModel):
                 f"roles.mafia: {mafia} mafia against {self.players - mafia} town "
                 "would win at once; mafia must be fewer than town"
             )
-        object.__setattr__(self, "roles", {r: counts.get(r, 0) for r in Role})
+        # Recorded (and dumped into every transcript): the roles a default game deals, at
+        # their counts, and any other role in play; so a game without the optional roles
+        # records its rules exactly as before they existed.
+        base = {r for r in Role if r is Role.VILLAGER or r.spec.default_count(self.players)}
+        object.__setattr__(self, "roles", {
+            r: counts.get(r, 0) for r in Role if r in base or counts.get(r, 0)})
         return self
+
+    def count(self, role: Role) -> int:
+        return self.roles.get(role, 0)
 
     @property
     def first(self) -> Phase:
@@ -125,7 +138,7 @@ class Rules(BaseModel):
 
     def role_list(self) -> list[Role]:
         """Roles in a fixed order (before the seeded shuffle that deals them to seats)."""
-        return [role for role in Role for _ in range(self.roles[role])]
+        return [role for role in Role for _ in range(self.count(role))]
 
 
 def _describe(counts: dict[Role, int]) -> str:

@@ -16,7 +16,7 @@ from mafia.config import SEAT_NAMES, Rules
 from mafia.decisions import (
     ABSTAIN, SAY, WAIT, Answer, CallInfo, DayAction, NoAnswer, Option, Request,
 )
-from mafia.enums import Channel, DecisionKind, Phase, Role, Winner
+from mafia.enums import Channel, DecisionKind, Phase, Winner
 from mafia.events import (
     BaseEvent, GameOver, GameStarted, InvalidAction, InvestigationResult, KillDecided,
     LastWords, Message, ModelCall, NightAction, NobodyDied, PhaseStarted, PlayerDied,
@@ -25,9 +25,15 @@ from mafia.events import (
 from mafia.observation import observe
 from mafia.state import GameState
 from mafia.provenance import build
+from mafia.roles.spec import NIGHT_ORDER
 from mafia.text import clean_speech
 
 from mafia.decisions import Player
+
+_NIGHT_KIND = {"team_kill": DecisionKind.KILL, "protect": DecisionKind.PROTECT,
+               "investigate": DecisionKind.INVESTIGATE, "shoot": DecisionKind.SHOOT}
+_ACTION = {DecisionKind.KILL: "kill", DecisionKind.PROTECT: "protect",
+           DecisionKind.INVESTIGATE: "investigate", DecisionKind.SHOOT: "shoot"}
 
 EventSink = Callable[[BaseEvent], None]
 WaitingHook = Callable[[frozenset[str]], None]  # the seats the engine is waiting on
@@ -107,18 +113,18 @@ class Engine:
     async def run(self) -> GameResult:
         self._setup()
         day, phase = 1, self.rules.first
-        victim: str | None = None
+        victims: list[str] = []
         had_night = False
         try:
             while True:
                 if phase is Phase.NIGHT:
-                    victim = await self._night(day)
+                    victims = await self._night(day)
                     had_night = True
                     phase = Phase.DAY
                     if self.rules.first is Phase.DAY:
                         day += 1
                 else:
-                    await self._day(day, victim if had_night else None, had_night)
+                    await self._day(day, victims if had_night else [], had_night)
                     if day >= self.rules.max_days:
                         self._end(Winner.DRAW, f"day limit ({self.rules.max_days}) reached")
                     phase = Phase.NIGHT
@@ -144,10 +150,10 @@ class Engine:
             build=build(), config=self.rules.model_dump(mode="json"),
             players=[{"name": n, "agent": self.players[n].describe()} for n in self.names],
         )
-        mafia = [n for n in self.names if dealt[n] is Role.MAFIA]
+        mafia = rules.mafia_side(dealt, self.names)
         for name in self.names:
             role = dealt[name]
-            mates = tuple(m for m in mafia if m != name) if role is Role.MAFIA else ()
+            mates = tuple(m for m in mafia if m != name) if name in mafia else ()
             self.emit(RoleAssigned, visible_to=[name], phase=Phase.SETUP, day=0, player=name,
                       role=role.value, team=role.team, teammates=mates)
 
@@ -156,9 +162,19 @@ class Engine:
                   roles={n: self.state.roles[n].value for n in self.names}, days=self.state.day)
         raise _GameOver
 
-    def _kill(self, name: str, cause: str) -> None:
+    def _died(self, name: str, cause: str) -> None:
         shown = rules.revealed_identity(self.state.roles[name], self.rules.reveal_on_death)
         self.emit(PlayerDied, player=name, cause=cause, **shown)
+
+    def _voted_out(self, name: str) -> None:
+        self._died(name, "vote")
+        role = self.state.roles[name]
+        alone = rules.vote_winner(role)
+        if alone is not None:
+            self._end(alone, f"the {role.value} was voted out")
+        self._check_winner()
+
+    def _check_winner(self) -> None:
         won = rules.winner(self.state.roles, self.state.alive)
         if won is Winner.TOWN:
             self._end(won, "no mafia left alive")
@@ -167,10 +183,12 @@ class Engine:
 
     # ---- night -----------------------------------------------------------------------------
 
-    async def _night(self, day: int) -> str | None:
+    async def _night(self, day: int) -> list[str]:
+        """Ask every night power in NIGHT_ORDER (each living holder, seat order), then resolve:
+        the mafia's plurality kill and any vigilante's shot, unless protected."""
         self.emit(PhaseStarted, phase=Phase.NIGHT, day=day)
         st = self.state
-        mafia = st.living_with_role(Role.MAFIA)
+        mafia = rules.mafia_side(st.roles, st.alive)
         if len(mafia) > 1:
             for _ in range(self.rules.night_chat_rounds):
                 for m in self.rng.sample(mafia, len(mafia)):
@@ -179,32 +197,29 @@ class Engine:
                     if text:
                         self.emit(Message, visible_to=mafia, channel=Channel.MAFIA, sender=m,
                                   text=text)
-        alive = list(st.alive)
         asks: list[tuple[str, DecisionKind, tuple[Option, ...]]] = []
-        for m in mafia:
-            asks.append((m, DecisionKind.KILL, rules.kill_options(st.roles, alive)))
-        for d in st.living_with_role(Role.DOCTOR):
-            opts = rules.protect_options(d, alive, st.last_protected.get(d),
-                                         self.rules.doctor_self_save, self.rules.doctor_repeat_save)
-            asks.append((d, DecisionKind.PROTECT, opts))
-        for det in st.living_with_role(Role.DETECTIVE):
-            asks.append((det, DecisionKind.INVESTIGATE, rules.others(det, alive)))
+        for power in NIGHT_ORDER:
+            for actor in st.living_with_power(power):
+                asks.append((actor, _NIGHT_KIND[power], self._night_options(power, actor)))
         answers = await self._ask_many(asks)
 
-        action_name = {DecisionKind.KILL: "kill", DecisionKind.PROTECT: "protect",
-                       DecisionKind.INVESTIGATE: "investigate"}
         kills: list[str] = []
+        shots: list[str] = []
         protected: set[str] = set()
         investigations: list[tuple[str, str]] = []
         for (actor, kind, _), answer in zip(asks, answers):
+            if kind is DecisionKind.SHOOT and answer.choice == ABSTAIN:
+                continue  # held fire: the shot is kept for a later night
             target = str(answer.choice)
             seen_by = mafia if kind is DecisionKind.KILL else [actor]
-            self.emit(NightAction, visible_to=seen_by, actor=actor, action=action_name[kind],
+            self.emit(NightAction, visible_to=seen_by, actor=actor, action=_ACTION[kind],
                       target=target)
             if kind is DecisionKind.KILL:
                 kills.append(target)
             elif kind is DecisionKind.PROTECT:
                 protected.add(target)
+            elif kind is DecisionKind.SHOOT:
+                shots.append(target)
             else:
                 investigations.append((actor, target))
         counted = rules.tally(kills)
@@ -215,17 +230,30 @@ class Engine:
             result = rules.investigation_result(st.roles[who], self.rules.detective_learns)
             self.emit(InvestigationResult, visible_to=[det], detective=det, target=who,
                       result=result)
-        return rules.resolve_night(target, protected)
+        return rules.night_deaths([target, *shots], protected, self.names)
+
+    def _night_options(self, power: str, actor: str) -> tuple[Option, ...]:
+        st, r = self.state, self.rules
+        alive = list(st.alive)
+        if power == "team_kill":
+            return rules.kill_options(st.roles, alive)
+        if power == "protect":
+            return rules.protect_options(actor, alive, st.last_protected.get(actor),
+                                         r.doctor_self_save, r.doctor_repeat_save)
+        if power == "investigate":
+            return rules.others(actor, alive)
+        return rules.shoot_options(actor, alive)
 
     # ---- day -------------------------------------------------------------------------------
 
-    async def _day(self, day: int, victim: str | None, after_night: bool) -> None:
+    async def _day(self, day: int, victims: list[str], after_night: bool) -> None:
         self.emit(PhaseStarted, phase=Phase.DAY, day=day)
         if after_night:
-            if victim is None:
+            if not victims:
                 self.emit(NobodyDied)
-            else:
-                self._kill(victim, "night")
+            for victim in victims:  # every death is announced before the win is checked
+                self._died(victim, "night")
+            self._check_winner()
         if self.discussion.active(self.rules):
             await self.discussion.run(self, day)
         await self._vote()
@@ -298,7 +326,7 @@ class Engine:
             text = self._speech(out, answer)
             if text:
                 self.emit(LastWords, player=out, text=text)
-        self._kill(out, "vote")
+        self._voted_out(out)
 
     def _cast(self, voter: str, answer: Answer) -> str | None:
         target = None if answer.choice == ABSTAIN else str(answer.choice)
@@ -392,6 +420,8 @@ class Engine:
             return Answer(WAIT)
         if request.kind is DecisionKind.BID:
             return Answer(request.options[0])  # the lowest bid: not taking the floor
+        if request.kind is DecisionKind.SHOOT:
+            return Answer(ABSTAIN)  # a failed answer never fires the one shot
         legal = [o for o in request.options if o != ABSTAIN]
         return Answer(self.rng.choice(legal))
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from enum import Enum
 
+from mafia.roles.registry import SIDES, SPECS
+from mafia.roles.spec import RoleSpec
+
 
 class StrEnum(str, Enum):
     """`enum.StrEnum` for Python 3.10: members compare and serialise as their value."""
@@ -12,20 +15,26 @@ class StrEnum(str, Enum):
         return self.value
 
 
-class Team(StrEnum):
-    TOWN = "town"
-    MAFIA = "mafia"
+class _SideBase(StrEnum):
+    pass
 
 
-class Role(StrEnum):
-    VILLAGER = "villager"
-    MAFIA = "mafia"
-    DOCTOR = "doctor"
-    DETECTIVE = "detective"
+class _RoleBase(StrEnum):
+    @property
+    def spec(self) -> RoleSpec:
+        return _SPEC_OF[self.value]
 
     @property
-    def team(self) -> Team:
-        return Team.MAFIA if self is Role.MAFIA else Team.TOWN
+    def team(self) -> "Team":
+        """The role's side: town, mafia, or its own (the jester's)."""
+        return Team(_SPEC_OF[self.value].side)
+
+
+# Built from the role modules (mafia/roles/): TOWN, MAFIA, JESTER, ... and VILLAGER, MAFIA,
+# DOCTOR, DETECTIVE, GODFATHER, VIGILANTE, JESTER, ... in deal order.
+_SPEC_OF = {s.name: s for s in SPECS}
+Team = _SideBase("Team", [(side.upper(), side) for side in SIDES], module=__name__)  # type: ignore[misc]
+Role = _RoleBase("Role", [(s.name.upper(), s.name) for s in SPECS], module=__name__)  # type: ignore[misc]
 
 
 class Phase(StrEnum):
@@ -48,13 +57,13 @@ class DecisionKind(StrEnum):
     KILL = "kill"  # choose a living non-mafia player
     PROTECT = "protect"  # doctor: choose a living player
     INVESTIGATE = "investigate"  # detective: choose another living player
+    SHOOT = "shoot"  # vigilante: another living player, or "abstain" to hold fire
     DAY_ACTION = "day_action"  # wait / say (public) / dm someone, plus text
     VOTE = "vote"  # choose another living player (or abstain when allowed)
     BID = "bid"  # `bidding` discussion: how urgently to take the floor, "0" (not) to "4"
     LAST_WORDS = "last_words"  # free text before an eliminated player dies
 
 
-class Winner(StrEnum):
-    TOWN = "town"
-    MAFIA = "mafia"
-    DRAW = "draw"
+# Who won: a side, or nobody when the day limit ends the game.
+Winner = _SideBase("Winner", [(side.upper(), side) for side in SIDES] + [("DRAW", "draw")],
+                   module=__name__)  # type: ignore[misc]

@@ -94,7 +94,7 @@ class FloorBids(BaseEvent):
 class NightAction(BaseEvent):
     kind: Literal["night_action"] = "night_action"
     actor: str
-    action: Literal["kill", "protect", "investigate"]
+    action: Literal["kill", "protect", "investigate", "shoot"]
     target: str
 
 

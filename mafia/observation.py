@@ -14,7 +14,7 @@ from mafia.state import GameState
 class Observation:
     player: str
     role: Role
-    teammates: tuple[str, ...]  # fellow mafia (empty for town)
+    teammates: tuple[str, ...]  # fellow mafia-side players (empty for everyone else)
     day: int
     phase: Phase
     seats: tuple[str, ...]
@@ -41,8 +41,9 @@ def observe(state: GameState, player: str, seen: list[BaseEvent]) -> Observation
     events visible to that player (kept incrementally, filtered by `visible_to`)."""
     role = state.roles[player]
     teammates: tuple[str, ...] = ()
-    if role is Role.MAFIA:
-        teammates = tuple(p for p in state.seats if p != player and state.roles[p] is Role.MAFIA)
+    if role.spec.knows_team:  # the mafia side: mafia, godfather
+        teammates = tuple(p for p in state.seats
+                          if p != player and state.roles[p].spec.knows_team)
     return Observation(
         player=player,
         role=role,

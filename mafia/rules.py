@@ -11,7 +11,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from mafia.config import SEAT_NAMES, Rules
-from mafia.enums import Role, Team, Winner
+from mafia.decisions import ABSTAIN
+from mafia.enums import Role, Winner
 
 
 def deal(rules: Rules, rng: random.Random) -> dict[str, Role]:
@@ -66,23 +67,47 @@ def resolve_night(kill_target: str | None, protected: Collection[str]) -> str | 
     return kill_target
 
 
+def night_deaths(kills: Iterable[str | None], protected: Collection[str],
+                 seats: Sequence[str]) -> list[str]:
+    """Everyone killed in the night (the mafia's target, a vigilante's shot) and not
+    protected, once each, in seat order (so the order of the announcements is no clue)."""
+    dead = {k for k in kills if k is not None and k not in protected}
+    return [p for p in seats if p in dead]
+
+
 def winner(roles: Mapping[str, Role], alive: Iterable[str]) -> Winner | None:
-    """Town wins when no mafia lives; mafia wins when they are at least as many as the rest."""
-    mafia = town = 0
+    """Town wins when no mafia-side player lives; the mafia win when they are at least as
+    many as everyone else (town and own-side roles such as the jester)."""
+    mafia = rest = 0
     for name in alive:
-        if roles[name].team is Team.MAFIA:
+        if roles[name].spec.knows_team:
             mafia += 1
         else:
-            town += 1
+            rest += 1
     if mafia == 0:
         return Winner.TOWN
-    if mafia >= town:
+    if mafia >= rest:
         return Winner.MAFIA
     return None
 
 
+def vote_winner(role: Role) -> Winner | None:
+    """A role that wins by being voted out (the jester) wins alone when it is."""
+    return Winner(role.spec.side) if role.spec.wins_when_voted_out else None
+
+
+def mafia_side(roles: Mapping[str, Role], names: Iterable[str]) -> list[str]:
+    """The players among `names` who know each other and kill together."""
+    return [p for p in names if roles[p].spec.knows_team]
+
+
 def kill_options(roles: Mapping[str, Role], alive: Sequence[str]) -> tuple[str, ...]:
-    return tuple(p for p in alive if roles[p] is not Role.MAFIA)
+    return tuple(p for p in alive if not roles[p].spec.knows_team)
+
+
+def shoot_options(shooter: str, alive: Sequence[str]) -> tuple[str, ...]:
+    """Any other living player, or hold fire (ABSTAIN, offered last as in a vote)."""
+    return others(shooter, alive) + (ABSTAIN,)
 
 
 def protect_options(
@@ -106,7 +131,10 @@ def others(player: str, alive: Sequence[str]) -> tuple[str, ...]:
 
 
 def investigation_result(role: Role, learns: str) -> str:
-    return role.value if learns == "role" else role.team.value
+    """What a check shows: the role the target appears as (a godfather appears as a
+    villager), or that role's team."""
+    shown = Role(role.spec.appears_as) if role.spec.appears_as else role
+    return shown.value if learns == "role" else shown.team.value
 
 
 def revealed_identity(role: Role, reveal: str) -> dict[str, str]:

@@ -22,6 +22,7 @@ class GameState:
     day: int = 0
     phase: Phase = Phase.SETUP
     last_protected: dict[str, str] = field(default_factory=dict)  # doctor -> last target
+    shots_fired: Counter[str] = field(default_factory=Counter)  # vigilante -> shots so far
     public_messages_today: int = 0
     dms_sent_today: Counter[str] = field(default_factory=Counter)
     deaths: list[tuple[str, str, int]] = field(default_factory=list)  # (name, cause, day)
@@ -49,6 +50,8 @@ class GameState:
                 self.dms_sent_today[event.sender] += 1
         elif isinstance(event, NightAction) and event.action == "protect":
             self.last_protected[event.actor] = event.target
+        elif isinstance(event, NightAction) and event.action == "shoot":
+            self.shots_fired[event.actor] += 1
         elif isinstance(event, PlayerDied):
             self.alive.remove(event.player)
             self.deaths.append((event.player, event.cause, event.day))
@@ -61,6 +64,15 @@ class GameState:
 
     def living_with_role(self, role: Role) -> list[str]:
         return [p for p in self.alive if self.roles[p] is role]
+
+    def living_with_power(self, power: str) -> list[str]:
+        """Living players whose role has this night power and uses of it left, seat order."""
+        out = []
+        for p in self.alive:
+            spec = self.roles[p].spec
+            if spec.night == power and (spec.shots is None or self.shots_fired[p] < spec.shots):
+                out.append(p)
+        return out
 
 
 def rebuild_state(events: Iterable[BaseEvent]) -> GameState:

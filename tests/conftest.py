@@ -25,3 +25,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: igno
     terminalreporter.write_line(
         f"harness: {s['games']} checked games, {s['events']} events in {s['seconds']:.1f} s "
         f"({rate:.0f} games/s); winners: {winners}")
+    for config, won in sorted(s["roles"].items()):
+        games = sum(won.values())
+        spread = ", ".join(f"{w} {n}" for w, n in sorted(won.items()))
+        terminalreporter.write_line(f"harness, roles {config}: {games} games; {spread}")

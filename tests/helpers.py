@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,7 +32,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 # Filled by the harness, printed by conftest's terminal summary.
 HARNESS_STATS: dict[str, Any] = {"games": 0, "seconds": 0.0, "events": 0,
-                                  "winners": Counter()}
+                                  "winners": Counter(),
+                                  "roles": defaultdict(Counter)}  # role config -> winners
 
 
 

@@ -67,6 +67,19 @@ CONFIGS: list[dict[str, object]] = [
     dict(players=6, discussion="clock", day_seconds=0),
     dict(players=9, discussion="clock", clock_decisions_per_day=1, first_phase="day",
          vote_reveal="sequential"),
+    # The optional roles (mafia/roles/), alone, against other rules, and together.
+    dict(players=7, roles={"godfather": 1}),
+    dict(players=9, roles={"godfather": 1, "mafia": 2}, detective_learns="role",
+         vote_reveal="sequential"),
+    dict(players=7, roles={"vigilante": 1}),
+    dict(players=10, roles={"vigilante": 2, "doctor": 0}, first_phase="day",
+         allow_abstain=True, doctor_self_save=False),
+    dict(players=7, roles={"jester": 1}),
+    dict(players=8, roles={"jester": 1}, reveal_on_death="none", tie_policy="none",
+         discussion="bidding"),
+    dict(players=12, roles={"godfather": 1, "vigilante": 1, "jester": 1}, discussion="clock"),
+    dict(players=5, roles={"mafia": 0, "godfather": 1, "vigilante": 1, "jester": 1,
+                           "doctor": 0}, reveal_on_death="team"),
 ]
 
 
@@ -98,6 +111,11 @@ async def test_random_games_keep_every_invariant(config: dict[str, object], tmp_
                 assert rebuild_state(read.events) == result.state
             HARNESS_STATS["events"] += len(result.events)
             HARNESS_STATS["winners"][result.winner.value] += 1
+            optional = {r: n for r, n in rules.roles.items() if n and r.spec.default_count(
+                rules.players) == 0 and r.value != "villager"}
+            if optional:  # the acceptance's "game counts per role config"
+                key = ",".join(f"{r.value}={n}" for r, n in optional.items())
+                HARNESS_STATS["roles"][key][result.winner.value] += 1
     HARNESS_STATS["games"] += GAMES_PER_CONFIG
     HARNESS_STATS["seconds"] += timer.seconds
     print(f"{_id(config)}: {GAMES_PER_CONFIG / timer.seconds:.0f} games/s")
