@@ -23,7 +23,7 @@ import numpy as np
 from mafia import rules
 from mafia.config import Rules
 from mafia.decisions import ABSTAIN, Option, Request
-from mafia.enums import DecisionKind, Role
+from mafia.enums import DecisionKind, Role, Team
 from mafia.events import BaseEvent, InvalidAction, ModelCall, VoteCast
 from mafia.observation import Observation, observe
 from mafia.report.load import Game
@@ -119,17 +119,19 @@ def vote_points(game: Game) -> list[VotePoint]:
                 options += (ABSTAIN,)
             found = {p for p, what in obs.investigations().items()
                      if what == "mafia" and p in obs.alive}
-            if roles[voter] is Role.MAFIA:
+            if roles[voter].team is Team.MAFIA:
                 group, right = "mafia", set(obs.teammates) & set(obs.alive)
+            elif roles[voter].team is not Team.TOWN:
+                continue  # an own-side role (the jester) has no right vote here
             elif found:
                 group, right = "detective", found
             elif roles[voter] is Role.DETECTIVE and any(
                     p in obs.alive and p != voter for p in obs.investigations()):
                 group = "cleared"  # its votes went to players it cleared (report figure)
-                right = {p for p in obs.alive if roles[p] is Role.MAFIA}
+                right = {p for p in obs.alive if roles[p].team is Team.MAFIA}
             else:
                 group = "town"
-                right = {p for p in obs.alive if roles[p] is Role.MAFIA and p != voter}
+                right = {p for p in obs.alive if roles[p].team is Team.MAFIA and p != voter}
             asked[voter] = asked.get(voter, 0) + 1
             if not right:
                 continue  # a mafia seat with no teammate left: no wrong or right here

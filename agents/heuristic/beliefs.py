@@ -15,11 +15,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from mafia.enums import Team
+from mafia.enums import Role, Team
 
 from mafia.agents.heuristic.table import Said, Table
 
 MAFIA, TOWN = Team.MAFIA, Team.TOWN
+# Roles whose check shows town although they are not (the godfather).
+_SHOWN_AS_TOWN = frozenset(r.value for r in Role if r.spec.appears_as
+                           and Role(r.spec.appears_as).team is Team.TOWN and r.team is not TOWN)
 SURE = 100.0  # the score of a player known to be mafia
 CREDIBLE = 0.85  # trust in an uncontested detective claim
 CLAIM_ACCUSE, CLAIM_CLEAR = 10.0, 6.0  # points per unit of (2 * trust - 1)
@@ -58,10 +61,12 @@ def results(table: Table, claimant: str) -> list[Said]:
             and s.claim.kind in ("accuse", "clear")]
 
 
-def _falsified(findings: Sequence[Said], known: Mapping[str, Team]) -> bool:
+def _falsified(table: Table, findings: Sequence[Said], known: Mapping[str, Team]) -> bool:
     for s in findings:
         team = known.get(s.claim.subject)
         if team is not None and (team is MAFIA) != (s.claim.kind == "accuse"):
+            if table.revealed_role.get(s.claim.subject) in _SHOWN_AS_TOWN and s.claim.kind == "clear":
+                continue  # a true check of a godfather says town
             return True
     return False
 
@@ -71,7 +76,8 @@ def _trust(table: Table, known: Mapping[str, Team]) -> dict[str, float]:
     trust: dict[str, float] = {}
     open_: list[str] = []
     for c in table.detective_claims:
-        if known.get(c) is MAFIA or slots == 0 or _falsified(results(table, c), known):
+        if (known.get(c) not in (None, TOWN) or slots == 0
+                or _falsified(table, results(table, c), known)):
             trust[c] = 0.0
         elif known.get(c) is TOWN:
             trust[c] = 1.0
@@ -100,8 +106,8 @@ def read(table: Table, alive: Sequence[str], private: Mapping[str, Team], day: i
     known: dict[str, Team] = dict(private)
     for p, team in table.revealed.items():
         known.setdefault(p, team)
-    for p in table.night_killed:
-        known.setdefault(p, TOWN)
+    for p in table.night_killed if not table.shooters else ():
+        known.setdefault(p, TOWN)  # the mafia never kill their own
     trust: dict[str, float] = {}
     for _ in range(4):  # a confirmed claim can confirm or expose another claimant
         trust = _trust(table, known)
@@ -160,6 +166,7 @@ def _scores(table: Table, alive: Sequence[str], known: Mapping[str, Team],
     out: dict[str, float] = {}
     for p in alive:
         team = known.get(p)
-        base = SURE if team is MAFIA else -SURE if team is TOWN else 0.0
+        # Known not to be mafia (town, or a found jester whom voting out would hand the win)
+        base = SURE if team is MAFIA else -SURE if team is not None else 0.0
         out[p] = round(base + points[p], 6)
     return out

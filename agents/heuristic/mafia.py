@@ -18,6 +18,7 @@ from mafia.agents.heuristic.speech import Line, dm_text, line
 from mafia.agents.heuristic.turn import Turn
 
 FAKE_CLAIM = 0.3  # chance per game that the lead mafia fakes a detective claim on day one
+FAKE_CLAIM_GODFATHER = 0.6  # ... when the lead is a godfather (a real check shows it town)
 COUNTER_CLAIM = 1.0  # chance of counter-claiming a detective who named a mafia member
 KILL_CLAIMANT = 0.5  # chance of going for a claimed detective while a doctor may protect them
 BUS_MARGIN = 6.0  # a teammate this far ahead of everyone in the town's eyes is voted out
@@ -171,8 +172,9 @@ def claims(t: Turn) -> list[Line]:
             t.say("liar", c)
             return [line("detective"), line("liar", c)]
         return []
-    if t.memory.fake_claim is None:
-        t.memory.fake_claim = t.rng.random() < FAKE_CLAIM
+    if t.memory.fake_claim is None:  # a godfather, whom a check clears, dares it more
+        chance = FAKE_CLAIM_GODFATHER if t.role.spec.appears_as else FAKE_CLAIM
+        t.memory.fake_claim = t.rng.random() < chance
     lead = living_team(t)
     if (t.memory.fake_claim and not table.detective_claims and lead[0] == t.me
             and len(lead) >= 2 and t.memory.moment == 1):

@@ -10,9 +10,9 @@ from typing import Any
 from mafia.claims import detect_claims
 
 from mafia.decisions import Answer, Option, Request
-from mafia.enums import DecisionKind, Role
+from mafia.enums import DecisionKind, Team
 
-from mafia.agents.heuristic import mafia, town
+from mafia.agents.heuristic import jester, mafia, town
 from mafia.agents.heuristic.table import Table
 from mafia.agents.heuristic.turn import Memory, Turn
 
@@ -41,7 +41,9 @@ class HeuristicPlayer:
 
 
 def decide(t: Turn) -> tuple[Option | None, str]:
-    kind, is_mafia = t.request.kind, t.role is Role.MAFIA
+    kind, is_mafia = t.request.kind, t.role.team is Team.MAFIA  # mafia and godfather
+    if t.role.spec.wins_when_voted_out and kind not in (DecisionKind.BID,):
+        return jester.decide(t)
     if kind is DecisionKind.BID:
         _next_moment(t)  # under bidding, a turn of the floor is a moment of the day
         return bid(t), ""
@@ -57,6 +59,8 @@ def decide(t: Turn) -> tuple[Option | None, str]:
         return town.protect(t), ""
     if kind is DecisionKind.INVESTIGATE:
         return town.investigate(t), ""
+    if kind is DecisionKind.SHOOT:
+        return town.shoot(t), ""
     if kind is DecisionKind.MAFIA_CHAT:
         return None, mafia.chat(t)
     if kind is DecisionKind.LAST_WORDS:
@@ -77,7 +81,9 @@ def bid(t: Turn) -> str:
     rng = random.Random()
     rng.setstate(t.rng.getstate())
     probe = Turn(t.request, t.table, rng, copy.deepcopy(t.memory))
-    text = (mafia.speech if t.role is Role.MAFIA else town.speech)(probe)
+    speech = (jester.speech if t.role.spec.wins_when_voted_out
+              else mafia.speech if t.role.team is Team.MAFIA else town.speech)
+    text = speech(probe)
     if not text:
         return "0"
     urgent = detect_claims(text, t.me, t.obs.seats)

@@ -43,6 +43,13 @@ PHRASES: dict[str, tuple[str, ...]] = {
               "We know nothing yet. If your role gives you information, now is the time.",
               "Nobody has anything solid yet. Let us hear from everyone.",
               "Too early to tell. Let us listen before we vote."),
+    # the jester's: court a vote without a denial, and gloat when it worked
+    "shrug": ("Believe what you like.", "Vote me out if you dare.",
+              "Maybe, maybe not. You will have to vote to find out."),
+    "rush": ("Let's vote now, no more talk.", "Stop talking and vote.",
+             "Enough talk, we should vote."),
+    "gloat": ("You fell for it. I was the jester all along.", "Thank you all. The jester wins.",
+              "Exactly as I hoped. Jester wins."),
     "careful": ("Let us not rush. Who has been quiet?", "Slow down. Who has not said anything yet?",
                 "We should not rush this vote. Who benefits from it?"),
     # mafia channel: the first "kill NAME" proposal of the night is the team's target

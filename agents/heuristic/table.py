@@ -37,10 +37,12 @@ def _kill_pattern(name: str) -> re.Pattern[str]:
 
 
 def team_of(shown: str) -> Team | None:
-    """A revealed role or team word as a team (None: not revealed)."""
-    if shown == Team.MAFIA.value:
-        return Team.MAFIA
-    return None if shown == "unknown" else Team.TOWN
+    """A revealed role or team word as a team (None: not revealed or not a word we know)."""
+    if shown in {t.value for t in Team}:
+        return Team(shown)
+    if shown in {r.value for r in Role}:
+        return Role(shown).team
+    return None
 
 
 @dataclass
@@ -95,7 +97,7 @@ class Table:
         elif isinstance(e, VoteResult) and e.eliminated is not None:
             self.eliminated[e.day] = e.eliminated
         elif isinstance(e, InvestigationResult):
-            self.findings[e.target] = Team.MAFIA if e.result == "mafia" else Team.TOWN
+            self.findings[e.target] = team_of(e.result) or Team.TOWN
         elif isinstance(e, KillDecided):
             self.last_kill, self.last_kill_failed = e.target, False
         elif isinstance(e, NobodyDied):
@@ -111,7 +113,13 @@ class Table:
 
     def count(self, role: str) -> int:
         """How many seats the rules deal this role."""
-        return self.rules.roles.get(Role(role), 0)
+        return self.rules.count(Role(role))
+
+    @property
+    def shooters(self) -> bool:
+        """A role that kills at night besides the mafia is in play (so a night victim may
+        be mafia)."""
+        return any(n and r.spec.night == "shoot" for r, n in self.rules.roles.items())
 
     def rule(self, name: str) -> object:
         return getattr(self.rules, name)

@@ -3,7 +3,7 @@ town player's talk and vote, from the player's own beliefs (mafia.agents.heurist
 
 from __future__ import annotations
 
-from mafia.decisions import SAY, WAIT, DayAction, Option
+from mafia.decisions import ABSTAIN, SAY, WAIT, DayAction, Option
 from mafia.enums import Role, Team
 
 from mafia.agents.heuristic.beliefs import SURE
@@ -16,6 +16,8 @@ SELF_PROTECT = 0.4  # the doctor's share of nights on itself when nobody needs i
 NAME_A_VOTE = 0.25  # chance per moment of naming one's vote when there is no evidence
 ASK = 0.35  # chance of adding a question to another player after an accusation
 ALLY_DM = 0.5  # chance per day of telling a player known to be town whom it suspects
+SHOOT_SURE = 5.0  # suspicion points at which a vigilante fires (a credible claim: about 7)
+SHOOT_LATE = 5  # with this few alive, a vigilante fires on any lead (1 point)
 
 
 def investigate(t: Turn) -> str:
@@ -41,6 +43,20 @@ def protect(t: Turn) -> str:
         return t.me
     town = [p for p in t.targets if p != t.me and t.mine.known.get(p) is Team.TOWN]
     return t.rng.choice(town or t.targets)
+
+
+def shoot(t: Turn) -> str:
+    """The vigilante's one shot: the top suspect once the evidence is strong (a credible
+    detective named them, or they are known mafia), or late in the game on any lead; else
+    hold fire for a better night. Never at a player known not to be mafia."""
+    ranked = [p for p in t.mine.ranked(t.targets, t.order)
+              if t.mine.known.get(p) in (None, Team.MAFIA)]
+    if not ranked:
+        return ABSTAIN
+    score = t.mine.scores.get(ranked[0], 0.0)
+    if score >= SHOOT_SURE or (len(t.alive) <= SHOOT_LATE and score >= 1.0):
+        return ranked[0]
+    return ABSTAIN
 
 
 def vote(t: Turn) -> str:

@@ -72,8 +72,10 @@ class Turn:
 
     @cached_property
     def team(self) -> frozenset[str]:
-        """Mafia: the whole mafia (dead members included); town: empty."""
-        return frozenset((self.me, *self.obs.teammates)) if self.role is Role.MAFIA else frozenset()
+        """The mafia side: the whole team (dead members included); anyone else: empty."""
+        if self.role.team is not Team.MAFIA:
+            return frozenset()
+        return frozenset((self.me, *self.obs.teammates))
 
     @cached_property
     def order(self) -> dict[str, int]:

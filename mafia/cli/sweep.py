@@ -162,7 +162,8 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _wins(wins: Counter[str]) -> str:
-    return " · ".join(f"{team} {wins[team]}" for team in ("town", "mafia", "draw"))
+    own = sorted(set(wins) - {"town", "mafia", "draw"})  # e.g. the jester, once it has won
+    return " · ".join(f"{team} {wins[team]}" for team in ("town", "mafia", *own, "draw"))
 
 
 def _chunks(todo: list[int], workers: int, models: bool) -> list[list[int]]:

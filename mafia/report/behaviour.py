@@ -169,7 +169,7 @@ def _vote(b: Behaviour, game: Game, event: VoteCast, alive: list[str], mafia: se
         b.town_by_spec.setdefault(voter.spec, VoteTally()).add(hit, chance)
         b.town_by_spec_day.setdefault((voter.spec, when), VoteTally()).add(hit, chance)
         b.per_day.setdefault(event.day, DayVotes()).town.add(hit, chance)
-    else:
+    elif voter.team is Team.MAFIA:  # own-side roles (the jester) are neither
         fellows = [p for p in others if p in mafia]
         chance = len(fellows) / len(others)
         b.bus.add(event.target in mafia, chance)

@@ -22,8 +22,9 @@ def report_json(r: Report) -> dict[str, Any]:
     - "builds": [{"build": {"version", "sources", "prompts"} (null for games recorded before
       builds were), "seats": {spec: {"sha256", "adapter_sha256", "profile"} (model seats)},
       "games"}], most games first: more than one only with --mixed-builds.
-    - "wins": {"town", "mafia", "draw"}: games won (they sum to "games").
-    - "teams": {"town", "mafia", "draw"}: proportions of games; "mean_days".
+    - "wins": {"town", "mafia", "draw"} and any own side that sat (e.g. "jester"): games
+      won (they sum to "games").
+    - "teams": the same keys: proportions of games; "mean_days".
     - "models": {spec: {"games", "seat_games", "win" (proportion of seat-games won), "survival",
       "invalid_actions", "decisions", "invalid_rate", "tokens_per_game" (generated),
       "prompt_tokens_per_game" (evaluated: less those reused from the seat's cache or copied
@@ -94,9 +95,9 @@ def report_json(r: Report) -> dict[str, Any]:
         "agents": {s: {"kind": k, "seat_games": n} for s, (k, n) in r.agents.items()},
         "rules": r.config, "rule_sets": r.configs,
         "builds": [{**b, "games": n} for b, n in r.builds],
-        "wins": {"town": teams.town.k, "mafia": teams.mafia.k, "draw": teams.draw.k},
-        "teams": {"town": teams.town.to_json(), "mafia": teams.mafia.to_json(),
-                  "draw": teams.draw.to_json(), "mean_days": teams.mean_days},
+        "wins": {side: p.k for side, p in teams.sides().items()},
+        "teams": {**{side: p.to_json() for side, p in teams.sides().items()},
+                  "mean_days": teams.mean_days},
         "models": models,
         "rating": {"beta": r.ratings.beta, "games": r.ratings.games,
                    "bootstrap": r.ratings.bootstrap, "seed": r.ratings.seed,

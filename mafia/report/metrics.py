@@ -130,14 +130,21 @@ class TeamStats:
     mafia: Proportion
     draw: Proportion
     mean_days: float
+    # Roles with a side of their own (the jester) that sat in these games: side -> wins.
+    own: dict[str, Proportion] = field(default_factory=dict)
+
+    def sides(self) -> dict[str, Proportion]:
+        """Every outcome in report order: town, mafia, own sides, draw."""
+        return {"town": self.town, "mafia": self.mafia, **self.own, "draw": self.draw}
 
 
 def team_stats(games: Sequence[Game]) -> TeamStats:
     n = len(games)
-    wins = {w: sum(g.winner.value == w for g in games) for w in ("town", "mafia", "draw")}
+    own = sorted({s.team.value for g in games for s in g.seats.values()} - {"town", "mafia"})
+    wins = {w: sum(g.winner.value == w for g in games) for w in ("town", "mafia", "draw", *own)}
     days = sum(g.days for g in games) / n if n else 0.0
     return TeamStats(n, Proportion(wins["town"], n), Proportion(wins["mafia"], n),
-                     Proportion(wins["draw"], n), days)
+                     Proportion(wins["draw"], n), days, {s: Proportion(wins[s], n) for s in own})
 
 
 def model_stats(games: Sequence[Game]) -> dict[str, ModelStats]:

@@ -74,12 +74,13 @@ def _errors(p: dict[str, Any]) -> tuple[float, float, float]:
 
 def _winrate(plt: Any, r: dict[str, Any]) -> Any:
     specs = list(r["models"])
-    groups = ["all", *ROLE_ORDER]
+    dealt = [role for role in ROLE_ORDER if any(role in m["roles"] for m in r["models"].values())]
+    groups = ["all", *dealt]
     width = 0.8 / len(specs)
     fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(groups)), 4.2))
     for i, spec in enumerate(specs):
         m = r["models"][spec]
-        entries = [m["win"]] + [m["roles"].get(role, {}).get("win") for role in ROLE_ORDER]
+        entries = [m["win"]] + [m["roles"].get(role, {}).get("win") for role in dealt]
         xs, ys, lo, hi = [], [], [], []
         for g, p in enumerate(entries):
             if p and p["n"]:

@@ -194,7 +194,7 @@ class _Pass:
         for c in claims:
             if seat.team is Team.MAFIA:
                 q.mafia_lies.add(seat.spec, not c.true_for(self.roles))
-            elif c.kind == "accuse" and c.subject in others:
+            elif seat.team is Team.TOWN and c.kind == "accuse" and c.subject in others:
                 chance = len(self.mafia.intersection(others)) / len(others)
                 q.town_accusations.add([seat], c.subject in self.mafia, chance)
 

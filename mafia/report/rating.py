@@ -34,8 +34,8 @@ class Ratings:
 def rating_games(games: Sequence[Game]) -> list[RatingGame]:
     out = []
     for g in games:
-        if g.winner is Winner.DRAW:
-            continue  # the model says nothing about a draw
+        if g.winner not in (Winner.TOWN, Winner.MAFIA):
+            continue  # the model says nothing about a draw or a jester's win
         seats = g.seats.values()
         out.append(RatingGame(tuple(s.spec for s in seats if s.team is Team.MAFIA),
                               tuple(s.spec for s in seats if s.team is Team.TOWN),

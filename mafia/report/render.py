@@ -12,8 +12,10 @@ from rich.table import Table
 from rich.text import Text
 
 from mafia.config import Rules
+from mafia.enums import Role
 
-ROLE_ORDER = ("mafia", "detective", "doctor", "villager")
+ROLE_ORDER = ("mafia", "detective", "doctor", "villager") + tuple(
+    r.value for r in Role if r.value not in ("mafia", "detective", "doctor", "villager"))
 
 
 def pct(x: float | None) -> str:
@@ -84,7 +86,7 @@ def build_line(b: dict[str, Any]) -> str:
 
 def teams_table(r: dict[str, Any]) -> Table:
     t = _table("Teams (per game)", "outcome", "games", "rate", "95% CI")
-    for team in ("town", "mafia", "draw"):
+    for team in [k for k in r["teams"] if k != "mean_days"]:
         p = r["teams"][team]
         t.add_row(team, f"{p['k']}/{p['n']}", *rate_ci(p))
     t.caption = f"mean days per game: {r['teams']['mean_days']:.2f}"
