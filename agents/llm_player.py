@@ -16,7 +16,7 @@ import numpy as np
 
 from mafia.discussion.bidding import BIDS
 from mafia.decisions import Answer, CallInfo, DayAction, Option, Request
-from mafia.enums import DecisionKind, Role
+from mafia.enums import DecisionKind
 from mafia.events import LastWords, Message
 
 from mafia.agents.backends.base import Backend
@@ -154,7 +154,8 @@ class LLMPlayer:
                   "everyone": list(obs.seats),
                   "town": [p for p in obs.seats if p != me and p not in obs.teammates],
                   "bids": list(BIDS)}
-        kinds = [k for k in CALIBRATED if (k not in ROLE_KINDS or ROLE_KINDS[k] is obs.role)
+        kinds = [k for k in CALIBRATED if (k not in ROLE_KINDS
+                                           or ROLE_KINDS[k] == obs.role.spec.night)
                  and (k != DecisionKind.BID.value or request.rules.discussion == "bidding")]
         # One name order for all of the seat's content-free prompts: they then share their
         # state block, and each after the first costs only its question.
@@ -240,8 +241,9 @@ class LLMPlayer:
         return ""
 
 
-ROLE_KINDS = {DecisionKind.KILL.value: Role.MAFIA, DecisionKind.PROTECT.value: Role.DOCTOR,
-              DecisionKind.INVESTIGATE.value: Role.DETECTIVE}
+# A night decision's calibration is computed only for a seat whose role has that power.
+ROLE_KINDS = {DecisionKind.KILL.value: "team_kill", DecisionKind.PROTECT.value: "protect",
+              DecisionKind.INVESTIGATE.value: "investigate", DecisionKind.SHOOT.value: "shoot"}
 
 
 def draw(scores: Sequence[float], temperature: float, seed: int) -> int:

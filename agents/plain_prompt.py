@@ -22,6 +22,7 @@ from mafia.config import Rules
 from mafia.observation import Observation
 
 from mafia.agents.prompting import _defuse, _view, role_counts, templates_hash
+from mafia.agents.role_text import rule_lines
 
 PROFILES = ("plain", "assisted")
 # Kept when the public record must be shortened to fit the context: who died, the votes.
@@ -53,7 +54,7 @@ class _Line:
 
 def rules_facts(rules: Rules, seats: Sequence[str]) -> dict[str, Any]:
     """What the rules text needs (the request carries the rules)."""
-    return dict(seats=seats, counts=role_counts(rules),
+    return dict(seats=seats, counts=role_counts(rules), role_rules=rule_lines(rules),
                 has={r.value: bool(n) for r, n in rules.roles.items()},
                 learns=rules.detective_learns, last_words=rules.last_words,
                 reveal=rules.reveal_on_death)

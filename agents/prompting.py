@@ -22,12 +22,14 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from mafia.config import Rules
 from mafia.decisions import ABSTAIN, DayAction, Option
 from mafia.claims import detect_claims, detect_findings
-from mafia.enums import Channel, Phase, Role
+from mafia.enums import Channel, Phase, Role, Team
 from mafia.events import BaseEvent, Message, VoteCast
 from mafia.observation import Observation
+from mafia.agents.role_text import identity, rule_lines
 
 # Chat-template markers a player could type to break out of its turn; shown defused.
 _MARKERS = ("<|", "|>", "<start_of_turn>", "<end_of_turn>", "<bos>", "<eos>", "</s>", "<s>")
+_ROLE_NAMES = frozenset(r.value for r in Role)
 # Event kinds kept when older days are summarised to fit the context window.
 _ESSENTIAL = frozenset({"phase_started", "player_died", "nobody_died", "vote_result",
                         "investigation_result", "kill_decided"})
@@ -119,8 +121,11 @@ class SeatPrompt:
         if self.header is None:
             self._header_facts = dict(
                 seats=obs.seats, me=obs.player, counts=role_counts(rules),
-                identity=self.book.identity.render(role=obs.role.value,
-                                                   teammates=obs.teammates))
+                role_rules=rule_lines(rules),
+                has={r.value: bool(n) for r, n in rules.roles.items()},
+                identity=self.book.identity.render(
+                    role=obs.role.value, teammates=obs.teammates,
+                    described=identity(obs.role, teammates=obs.teammates)))
             self.header = self.book.header.render(**self._header_facts,
                                                   example=self.book.example)
         for event in obs.events[self.seen:]:
@@ -201,7 +206,7 @@ class SeatPrompt:
         state = self.book.state.render(**facts)
         question = self.book.decision.render(kind=kind, me=obs.player, say_to=say_to,
                                              options=[o.strip() for o in options],
-                                             opening=opening, role=obs.role.value,
+                                             opening=opening, role=obs.role.value, side=obs.role.team.value,
                                              found=facts["found"])
         log = self._log() if log is None else log
         if self.chat is None:
@@ -236,13 +241,15 @@ def state_facts(obs: Observation, order_seed: int = 0, kind: str = "vote") -> di
     found = [p for p, what in checked.items() if p in alive and what == "mafia"]
     vouched = voted_out_mafia(obs) if kind == "vote" else {}
     suspects = _suspects(obs, shuffled, checked, vouched) if kind == "vote" and not found else []
-    if suspects or obs.role is Role.MAFIA:
+    mafia_side = obs.role.team is Team.MAFIA
+    if suspects or mafia_side:
         accused = []  # the accusers' names, read after the list of whom to vote, drew votes
     return dict(
         kind=kind, phase=obs.phase.value, day=obs.day, alive=shuffled, me=obs.player,
-        role=obs.role.value, teammates=obs.teammates, revealed=obs.revealed(),
+        role=obs.role.value, side=obs.role.team.value, teammates=obs.teammates,
+        revealed=obs.revealed(),
         targets=[p for p in shuffled if p != obs.player and p not in obs.teammates]
-        if obs.role is Role.MAFIA else [],
+        if mafia_side else [],
         checked=checked,
         found=found, accused=accused[-4:], vouched=vouched, suspects=suspects,
         unchecked=[p for p in shuffled if p != obs.player and p not in checked]
@@ -257,7 +264,7 @@ def _suspects(obs: Observation, shuffled: Sequence[str], checked: dict[str, str]
     A player another seat claimed in public today to have checked and found mafia ("I
     checked Carol: mafia") is the suspect instead, for seats other than the detective (who
     knows such a claim by anyone else is a lie)."""
-    if obs.role is Role.MAFIA:
+    if obs.role.team is Team.MAFIA:
         return []
     town = {p for voters in vouched.values() for p in voters}
     town |= {p for p, what in checked.items() if what == "town"}
@@ -295,7 +302,7 @@ def voted_out_mafia(obs: Observation) -> dict[str, list[str]]:
             voters.setdefault(e.target, []).append(e.voter)
     out: dict[str, list[str]] = {}
     for name, role in obs.revealed().items():
-        if role == "mafia":
+        if role == "mafia" or (role in _ROLE_NAMES and Role(role).team is Team.MAFIA):
             living = [v for v in dict.fromkeys(voters.get(name, ()))
                       if v in obs.alive and v != obs.player]
             if living:
@@ -315,8 +322,7 @@ def _view(event: BaseEvent) -> dict[str, Any]:
 
 def role_counts(rules: Rules) -> str:
     """The roles dealt, as the headers say them: "3 villagers, 2 mafia, 1 doctor and 1 detective"."""
-    parts = [f"{n} {r.value if n == 1 or r is Role.MAFIA else r.value + 's'}"
-             for r, n in rules.roles.items() if n]
+    parts = [f"{n} {r.value if n == 1 else r.spec.plural}" for r, n in rules.roles.items() if n]
     return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
 
 

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.theme import Theme
 
+from mafia.enums import Role
 from mafia.events import (
     BaseEvent, FloorBids, GameOver, GameStarted, InvalidAction, InvestigationResult,
     KillDecided, LastWords, Message, NightAction, NobodyDied, PhaseStarted, PlayerDied,
@@ -30,6 +31,12 @@ THEME = Theme({
 SEAT_COLOURS = ("cyan", "green", "yellow", "magenta", "bright_blue", "bright_red",
                 "bright_green", "orange3", "turquoise2", "plum2", "gold1", "salmon1",
                 "light_sky_blue1", "khaki1", "medium_purple1", "dark_sea_green2")
+
+
+def side_style(role: str) -> str:
+    """A role's colour: its side's (mafia, town), or the winner colour for an own side."""
+    side = Role(role).team.value if role in {r.value for r in Role} else role
+    return {"town": "town", "mafia": "mafia"}.get(side, "winner")
 
 
 @dataclass(frozen=True)
@@ -99,7 +106,7 @@ class Renderer:
             return None  # omniscient: roles show next to names from here on
         colour = self.colours.get(e.player, "white")
         text = Text.assemble("You are ", (e.player, f"bold {colour}"), ": ",
-                             (e.role, e.team.value), f" ({e.team.value})")
+                             (e.role, side_style(e.role)), f" ({e.team.value})")
         if e.teammates:
             text.append(f". Fellow mafia: {', '.join(e.teammates)}")
         return text
@@ -134,7 +141,8 @@ class Renderer:
         return Text(f"  turn {e.turn} bids: {bids} → {outcome}", style="muted")
 
     def _night_action(self, e: NightAction) -> RenderableType:
-        verb = {"kill": "wants to kill", "protect": "protects", "investigate": "investigates"}
+        verb = {"kill": "wants to kill", "protect": "protects", "investigate": "investigates",
+                "shoot": "shoots"}
         return Text.assemble("  ", self.name(e.actor), f" {verb[e.action]} ",
                              self.name(e.target), style="muted")
 
@@ -192,15 +200,13 @@ class Renderer:
         return self.summary(e)
 
     def summary(self, e: GameOver) -> RenderableType:
-        style = "town" if e.winner.value == "town" else "mafia"
-        if e.winner.value == "draw":
-            style = "winner"
+        style = {"town": "town", "mafia": "mafia"}.get(e.winner.value, "winner")
         table = Table(show_edge=False)
         for col in ("player", "role", "agent", "died"):
             table.add_column(col)
         for player, role in e.roles.items():
             table.add_row(Text(player, style=f"bold {self.colours.get(player, 'white')}"),
-                          Text(role, style="mafia" if role == "mafia" else "town"),
+                          Text(role, style=side_style(role)),
                           self.agents.get(player, "?"), self.died.get(player, "survived"))
         rows: list[RenderableType] = [
             Text(f"{e.winner.value.upper()} {'WINS' if e.winner.value != 'draw' else ''}"

@@ -31,6 +31,11 @@ CONFIGS = [
     dict(players=7, discussion="clock", typing_events=True),
     dict(players=10, discussion="clock", day_seconds=40, max_silence_seconds=4,
          clock_decisions_per_day=6, max_public_messages_per_day=5),
+    # The optional roles: a godfather, a vigilante's shot, a jester (mafia/roles/).
+    dict(players=7, roles={"godfather": 1}, detective_learns="role"),
+    dict(players=8, roles={"vigilante": 1}, vote_reveal="sequential"),
+    dict(players=9, roles={"godfather": 1, "vigilante": 1, "jester": 1},
+         discussion="bidding", discussion_turns=4),
 ]
 
 

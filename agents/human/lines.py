@@ -16,9 +16,12 @@ from rich.console import Console, Group, RenderableType
 from rich.text import Text
 
 from mafia.decisions import Answer, NoAnswer, Request
-from mafia.events import BaseEvent, GameOver, GameStarted, PhaseStarted, VoteResult
+from mafia.events import (
+    BaseEvent, GameOver, GameStarted, PhaseStarted, RoleAssigned, VoteResult,
+)
 from mafia.render import THEME, Renderer, View, discussion_label
 
+from mafia.agents import role_text
 from mafia.agents.human.options import Choice, match, menu, speech_prompt
 
 
@@ -33,6 +36,13 @@ class LineRenderer(Renderer):
         return Group(Text(f"Mafia, seen by {self.view.seat}: seed {e.seed}, {c['players']} "
                           f"players ({counts}), {discussion_label(c)}."),
                      Text(f"Seats: {names}."))
+
+    def _role_assigned(self, e: RoleAssigned) -> RenderableType | None:
+        shown = super()._role_assigned(e)
+        about = role_text.text(e.role, "person")  # what an optional role may do
+        if isinstance(shown, Text) and about:
+            shown.append(f"\n{about}")
+        return shown
 
     def _phase_started(self, e: PhaseStarted) -> RenderableType:
         return Text(f"== {e.phase.value.title()} {e.day} ==", style=f"phase.{e.phase.value}")

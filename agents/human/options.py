@@ -14,6 +14,7 @@ QUESTIONS = {
     DecisionKind.KILL: "Night: whom should the mafia kill?",
     DecisionKind.PROTECT: "Night: whom do you protect?",
     DecisionKind.INVESTIGATE: "Night: whom do you investigate?",
+    DecisionKind.SHOOT: "Night: whom do you shoot? (one shot per game; or hold fire)",
     DecisionKind.DAY_ACTION: "Your move: speak to everyone, DM someone, or wait",
     DecisionKind.VOTE: "Vote: whom should the town eliminate?",
     DecisionKind.BID: "Bid for the floor: the highest bid speaks next (bids are secret)",
@@ -37,7 +38,8 @@ def menu(request: Request) -> list[Choice]:
     if request.kind is DecisionKind.BID:
         return [Choice(str(o), BID_WORDS.get(str(o), "bid"), o) for o in request.options]
     ordered = sorted(request.options, key=_rank)
-    return [Choice(str(i), _label(o), o, _speech(o)) for i, o in enumerate(ordered, 1)]
+    return [Choice(str(i), _label(o, request.kind), o, _speech(o))
+            for i, o in enumerate(ordered, 1)]
 
 
 def _rank(option: Option) -> int:
@@ -46,9 +48,11 @@ def _rank(option: Option) -> int:
     return 1 if option == ABSTAIN else 0  # sorted() is stable: names keep the engine's order
 
 
-def _label(option: Option) -> str:
+def _label(option: Option, kind: DecisionKind) -> str:
     if isinstance(option, DayAction):
         return "speak" if option.action == "say" else str(option)
+    if option == ABSTAIN and kind is DecisionKind.SHOOT:
+        return "hold fire"
     return str(option)
 
 

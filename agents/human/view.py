@@ -19,7 +19,9 @@ from mafia.events import (
     BaseEvent, GameOver, GameStarted, InvestigationResult, KillDecided, Message, NightAction,
     PhaseStarted, PlayerDied, RoleAssigned, Typing,
 )
-from mafia.render import Renderer, View, clock_stamp, discussion_label
+from mafia.render import Renderer, View, clock_stamp, discussion_label, side_style
+
+from mafia.agents import role_text
 
 LOG, MAFIA = "log", "mafia"  # panes; a DM conversation's pane is its partner's name
 
@@ -94,7 +96,8 @@ class SeatView:
 
     @property
     def mafia(self) -> bool:
-        return self.role == "mafia"
+        """On the mafia side (mafia, godfather): sees the mafia channel."""
+        return self.team == "mafia"
 
     def add(self, event: BaseEvent) -> tuple[str, RenderableType] | None:
         """Learn from `event`; where its rendering goes and the rendering (None: nothing)."""
@@ -159,9 +162,11 @@ class SeatView:
         if self.role is None:
             return Text("Your role is dealt at the start.", style="muted")
         name = Text(self.seat, style=f"bold {self.renderer.colours.get(self.seat, 'white')}")
-        text = Text.assemble("You are ", name, ": ",
-                             (self.role, "mafia" if self.mafia else "town"),
+        text = Text.assemble("You are ", name, ": ", (self.role, side_style(self.role)),
                              f" ({self.team})")
+        about = role_text.text(self.role, "person")
+        if about:
+            text.append("\n" + about)
         if self.teammates:
             text.append("\nFellow mafia: " + ", ".join(self.teammates))
         if self.findings:
