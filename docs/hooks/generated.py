@@ -3,7 +3,8 @@
 A page holds a marker line, `<!-- generated: NAME -->`, replaced by:
 - `rules`: the rules table, from `mafia.config.Rules` (each field's default and description);
 - `events`: every transcript event's fields and JSON types, from the event models;
-- `cli`: every command's `--help`, from the argument parsers.
+- `cli`: every command's `--help`, from the argument parsers;
+- `roles`: every role, from the role modules (`mafia/roles/`) and `prompts/roles.toml`.
 """
 
 from __future__ import annotations
@@ -98,7 +99,31 @@ def cli_reference() -> str:
     return "\n".join(out)
 
 
-GENERATORS = {"rules": rules_table, "events": events_tables, "cli": cli_reference}
+def roles_table() -> str:
+    """Every role module (mafia/roles/) with its side, night power, check result, default
+    count and the sentence models read about it (prompts/roles.toml)."""
+    from mafia.enums import Role
+    from mafia.agents import role_text
+
+    rows = ["| role | side | night | a check shows | wins | default count (7 seats) | "
+            "rules sentence in prompts |", "|---|---|---|---|---|---|---|"]
+    for role in Role:
+        spec = role.spec
+        night = spec.night or "-"
+        if spec.shots:
+            night += f" ({spec.shots} per game)"
+        shows = spec.appears_as or role.value
+        wins = "alone, when voted out (the game ends)" if spec.wins_when_voted_out else \
+            f"with the {spec.side}"
+        count = "the rest" if role is Role.VILLAGER else str(spec.default_count(7))
+        said = role_text.text(role, "rule") or "(in the templates)"
+        rows.append(f"| `{role.value}` | {spec.side} | {night} | {shows} | {wins} | {count} | "
+                    f"{said} |")
+    return "\n".join(rows)
+
+
+GENERATORS = {"rules": rules_table, "events": events_tables, "cli": cli_reference,
+              "roles": roles_table}
 
 
 def on_page_markdown(markdown: str, **_: Any) -> str:
