@@ -218,7 +218,8 @@ def floor_tokens(events: Sequence[BaseEvent], count: Callable[[str], int]) -> Fl
         # The rules part of the header (everything before the seat's own name) is common text.
         seats = [p["name"] for p in start.players]
         header = book.header.render(seats=seats, me="\0", identity="", counts="some mafia",
-                                    example=book.example)
+                                    example=book.example, role_rules=[],
+                                    has={"doctor": True, "detective": True})
         rules = count(header.split("\0")[0])
         saved.append(((rules - 1) / 2, (len(by_seat) - 1) * rules))
     return FloorTokens(tuple(spans), tuple(decode), tuple(saved))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mafia.config import Rules
-from mafia.enums import Role
+from mafia.enums import Team
 from mafia.errors import MafiaError
 from mafia.rules import deal_roles
 
@@ -100,15 +100,16 @@ def parse_team_spec(text: str, flag: str) -> str:
 
 @dataclass(frozen=True)
 class Teams:
-    """`--town SPEC --mafia SPEC`: every town seat plays one spec, every mafia seat the
-    other; which seats are mafia is still the game seed's deal."""
+    """`--town SPEC --mafia SPEC`: every mafia-side seat (mafia, godfather) plays one spec,
+    every other seat (town, and own-side roles such as the jester) the other; which seats
+    are which is still the game seed's deal."""
 
     town: str
     mafia: str
 
     def seat_specs(self, rules: Rules, seed: int) -> list[str]:
         dealt = deal_roles(rules, seed)  # the engine deals exactly this for the seed
-        return [self.mafia if role is Role.MAFIA else self.town for role in dealt.values()]
+        return [self.mafia if role.team is Team.MAFIA else self.town for role in dealt.values()]
 
 
 def choose_seating(agents: str | None, town: str | None, mafia: str | None,

@@ -342,3 +342,13 @@ def test_play_with_every_optional_role_from_the_cli(tmp_path: Path):
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode != 0 and bad.stderr.count("\n") == 1
     assert "unknown role 'joker'" in bad.stderr
+
+
+def test_team_seating_gives_the_godfather_to_the_mafia_spec():
+    from mafia.agents.specs import Teams
+    rules = make_rules(roles=ALL_OPTIONAL)
+    for seed in range(20):
+        dealt = R.deal_roles(rules, seed)
+        specs = Teams("T", "M").seat_specs(rules, seed)
+        for role, spec in zip(dealt.values(), specs):
+            assert spec == ("M" if role in (Role.MAFIA, Role.GODFATHER) else "T"), (seed, role)
