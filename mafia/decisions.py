@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, Union, runtime_checkable
 
 from mafia.config import Rules
-from mafia.enums import DecisionKind
+from mafia.enums import ABSTAIN, DecisionKind
 from mafia.observation import Observation
 
-ABSTAIN = "abstain"  # the vote option for abstaining, offered only when allow_abstain is on
+__all__ = ["ABSTAIN", "SAY", "WAIT", "Answer", "CallInfo", "DayAction", "NoAnswer", "Option",
+           "Player", "Request", "SPEECH_KINDS"]
 
 
 @dataclass(frozen=True)

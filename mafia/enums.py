@@ -37,6 +37,11 @@ Team = _SideBase("Team", [(side.upper(), side) for side in SIDES], module=__name
 Role = _RoleBase("Role", [(s.name.upper(), s.name) for s in SPECS], module=__name__)  # type: ignore[misc]
 
 
+# The option for abstaining from a vote (offered only when allow_abstain is on) and for a
+# vigilante holding fire. Players import it from mafia.decisions.
+ABSTAIN = "abstain"
+
+
 class Phase(StrEnum):
     SETUP = "setup"
     NIGHT = "night"

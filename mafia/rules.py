@@ -11,8 +11,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from mafia.config import SEAT_NAMES, Rules
-from mafia.decisions import ABSTAIN
-from mafia.enums import Role, Winner
+from mafia.enums import ABSTAIN, Role, Winner
 
 
 def deal(rules: Rules, rng: random.Random) -> dict[str, Role]:
