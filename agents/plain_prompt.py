@@ -22,9 +22,12 @@ from mafia.config import Rules
 from mafia.observation import Observation
 
 from mafia.agents.prompting import _defuse, _view, role_counts, templates_hash
+from mafia.agents import role_text
 from mafia.agents.role_text import rule_lines
 
 PROFILES = ("plain", "assisted")
+# Night actions the plain templates describe; any other is an optional role's (roles.toml).
+_CLASSIC_ACTIONS = frozenset({"kill", "protect", "investigate"})
 # Kept when the public record must be shortened to fit the context: who died, the votes.
 _ESSENTIAL = frozenset({"phase_started", "player_died", "nobody_died", "vote_result", "vote_cast"})
 
@@ -75,10 +78,16 @@ class PlainPrompt:
         self.dropped = 0  # oldest public chatter lines left out to fit the context
 
     def _absorb(self, obs: Observation, rules: Rules) -> None:
+        # The optional roles' text comes from prompts/roles.toml (the `plain_*` fields), so
+        # that prompts/plain/ stays the exact text the shipped adapter was trained on.
         if self.rules is None:
-            self.rules = self.book.render("header", **rules_facts(rules, obs.seats))
-            self.private.append(self.book.render("identity", me=obs.player, role=obs.role.value,
-                                                 teammates=obs.teammates))
+            facts = rules_facts(rules, obs.seats)
+            self.rules = " ".join([self.book.render("header", **facts), *facts["role_rules"]])
+            self.private.append(
+                role_text.render(obs.role, "plain_identity", me=obs.player,
+                                 teammates=obs.teammates)
+                or self.book.render("identity", me=obs.player, role=obs.role.value,
+                                    teammates=obs.teammates))
         for e in obs.events[self.seen:]:
             view = _view(e)
             if e.visible_to is None:
@@ -87,7 +96,9 @@ class PlainPrompt:
                     self.public.append(_Line(e.day, e.kind in _ESSENTIAL, _defuse(text)))
             else:
                 when = f"{'Night' if e.phase.value == 'night' else 'Day'} {e.day}"
-                text = self.book.render("private", e=view, when=when)
+                own = e.kind == "night_action" and view["action"] not in _CLASSIC_ACTIONS
+                text = (role_text.render(obs.role, "plain_private", e=view, when=when) or ""
+                        if own else self.book.render("private", e=view, when=when))
                 if text:
                     self.private.append(_defuse(text))
         self.seen = len(obs.events)
@@ -117,7 +128,9 @@ class PlainPrompt:
     def _render(self, obs: Observation, kind: str, say_to: str | None) -> str:
         state = self.book.render("state", phase=obs.phase.value, day=obs.day,
                                  alive=list(obs.alive), dead=obs.revealed())
-        decision = self.book.render("decision", kind=kind, me=obs.player, say_to=say_to)
+        decision = (role_text.render(obs.role, "plain_decision", me=obs.player)
+                    if kind == obs.role.spec.night_decision else None) or \
+            self.book.render("decision", kind=kind, me=obs.player, say_to=say_to)
         return self.book.render("layout", rules=self.rules, public=self._public(),
                                 me=obs.player, private="\n".join(self.private), state=state,
                                 decision=decision)

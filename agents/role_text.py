@@ -33,9 +33,16 @@ def rule_lines(rules: Rules) -> list[str]:
     return [line for r in Role if rules.count(r) and (line := text(r, "rule"))]
 
 
-def identity(role: Role, **facts: Any) -> str | None:
-    template = text(role, "identity")
+def render(role: Role, key: str, **facts: Any) -> str | None:
+    """A role's text field rendered as a Jinja2 template; None when it has none."""
+    template = text(role, key)
     if template is None:
         return None
-    return jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(template).render(
-        **facts)
+    return _ENV.from_string(template).render(**facts).strip()
+
+
+def identity(role: Role, **facts: Any) -> str | None:
+    return render(role, "identity", **facts)
+
+
+_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)

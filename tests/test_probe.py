@@ -183,7 +183,7 @@ def test_probe_asks_the_bundled_model_under_each_prompt_set(tmp_path: Path) -> N
     shutil.copytree(REPO / "prompts", variant, ignore=shutil.ignore_patterns("__pycache__"))
     decision = variant / "decision.j2"
     decision.write_text(decision.read_text().replace(
-        '"town" if role == "mafia" else "mafia" }} player', '"mafia" if role == "mafia" '
+        '"town" if side == "mafia" else "mafia" }} player', '"mafia" if side == "mafia" '
         'else "town" }} player'))
     changed = _mafia(str(tmp_path), "--json", "--threads", "2", "--prompts", str(variant))
     assert changed.returncode == 0, changed.stderr

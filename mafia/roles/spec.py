@@ -17,6 +17,9 @@ from typing import Literal
 #   shoot        kill one other living player, or hold fire ("abstain")
 NightPower = Literal["team_kill", "protect", "investigate", "shoot"]
 NIGHT_ORDER: tuple[NightPower, ...] = ("team_kill", "protect", "investigate", "shoot")
+# The decision kind (mafia.enums.DecisionKind value) each power asks for.
+NIGHT_DECISION = {"team_kill": "kill", "protect": "protect", "investigate": "investigate",
+                  "shoot": "shoot"}
 
 # The sides the win check knows. A role with its own win condition has its own side, named
 # after it, and wins alone (see `wins_when_voted_out`).
@@ -43,6 +46,10 @@ class RoleSpec:
     def knows_team(self) -> bool:
         """The mafia side knows each other, talks at night and kills together."""
         return self.side == MAFIA
+
+    @property
+    def night_decision(self) -> str | None:
+        return NIGHT_DECISION[self.night] if self.night else None
 
     @property
     def own_side(self) -> bool:
