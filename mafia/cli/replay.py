@@ -13,6 +13,7 @@ from rich.prompt import IntPrompt
 from rich.table import Table
 from rich.text import Text
 
+from mafia.cli import web
 from mafia.errors import MafiaError
 from mafia.events import GameOver, GameStarted
 from mafia.render import THEME, Renderer, View, agent_label
@@ -35,6 +36,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="with a folder: replay the newest transcript without asking")
     p.add_argument("--html", metavar="OUT.html", help="also write the rendering as HTML")
     p.add_argument("--text", metavar="OUT.txt", help="also write the rendering as plain text")
+    p.add_argument("--web", metavar="OUT", help=(
+        "write a self-contained web page instead (OUT.html; for a folder, OUT is a folder "
+        "that gets index.html and a page per game); omniscient pages hold every point of "
+        "view, --public or --as NAME pages only that one"))
     p.set_defaults(run=run)
 
 
@@ -48,6 +53,8 @@ class GameListing:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.web:
+        return web.run(args)
     console = Console(theme=THEME, highlight=False, record=bool(args.html or args.text))
     path = Path(args.path)
     if path.is_dir():
