@@ -269,3 +269,55 @@ def test_a_long_game_loads_in_under_a_second(browser: Any, tmp_path: Path):
     size = page.stat().st_size
     print(f"12-player 10-day page: {size / 1e3:.0f} kB, loaded in {ms:.0f} ms")
     assert 0 < ms < 1000
+
+
+def test_a_clock_game_shows_times_and_who_is_typing(browser: Any, tmp_path: Path):
+    path = write_game(tmp_path / "clock.jsonl", 3, discussion="clock", typing_events=True)
+    page = tmp_path / "clock.html"
+    assert mafia("replay", str(path), "--web", str(page), "--public").returncode == 0
+    _open(browser, page)
+    items = browser.execute_script("return window.mafiaReplay.doc.views.public.items")
+    typing = next(i for i, it in enumerate(items) if it["lane"] == "typing")
+    browser.execute_script(f"window.mafiaReplay.go({typing})")
+    assert browser.find_element("id", "typing").text.endswith("is typing…")
+    said = next(i for i, it in enumerate(items) if it["lane"] == "public" and it.get("t"))
+    browser.execute_script(f"window.mafiaReplay.go({said})")
+    assert re.search(r"\d+\.\d s", browser.find_element("id", "panes").text)
+
+
+def _luminance(rgb: str) -> float:
+    channels = [int(x) / 255 for x in re.findall(r"\d+", rgb)[:3]]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(fg: str, bg: str) -> float:
+    a, b = sorted((_luminance(fg), _luminance(bg)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+def test_text_is_readable_and_the_page_fits_a_phone(browser: Any, game: Path, tmp_path: Path):
+    """WCAG AA contrast (4.5:1) for every kind of text the page draws, and no sideways
+    scrolling at 390 px wide, where the columns stack."""
+    page = tmp_path / "all.html"
+    assert mafia("replay", str(game), "--web", str(page)).returncode == 0
+    try:
+        for width in (1280, 390):
+            browser.set_window_size(width, 900)
+            _open(browser, page, "#step=end")
+            bg = browser.execute_script(
+                "return getComputedStyle(document.body).backgroundColor")
+            colours = browser.execute_script(
+                "const out = new Set();"
+                "for (const n of document.querySelectorAll('main *, nav *, header *')) {"
+                "  if (n.childNodes.length && [...n.childNodes].some(c => c.nodeType === 3"
+                "      && c.textContent.trim())) out.add(getComputedStyle(n).color); }"
+                "return [...out];")
+            assert colours
+            for colour in colours:
+                assert _contrast(colour, bg) >= 4.5, (width, colour, bg)
+            overflow = browser.execute_script(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, (width, overflow)
+    finally:
+        browser.set_window_size(1280, 900)
