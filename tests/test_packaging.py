@@ -53,8 +53,8 @@ def _expected_files() -> set[str]:
     for tree, prefix in (("mafia", "mafia"), ("agents", "mafia/agents"),
                          ("prompts", "mafia/prompts")):
         for p in (REPO / tree).rglob("*"):
-            if p.is_file() and "__pycache__" not in p.parts and p.suffix in (".py", ".j2",
-                                                                               ".gguf"):
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix in (
+                    ".py", ".j2", ".gguf", ".toml", ".html", ".css", ".js"):
                 out.add(f"{prefix}/{p.relative_to(REPO / tree).as_posix()}")
     return out
 
