@@ -13,6 +13,7 @@ from rich.console import Console, RenderableType
 from rich.text import Text
 
 from mafia.claims import detect_claims
+from mafia.enums import Role, Team
 from mafia.events import (
     BaseEvent, GameOver, GameStarted, InvestigationResult, LastWords, Message, NightAction,
     PlayerDied, RoleAssigned, Typing, VoteCast, VoteResult,
@@ -48,6 +49,9 @@ def document(read: ReadResult, views: list[View], source: str = "") -> dict[str,
         "game": {"seed": start.seed, "version": start.version, "config": start.config,
                  "seats": seats, "players": players,
                  "clock": start.config.get("discussion") == "clock",
+                 # role (or team word) -> "town", "mafia" or "own", for the page's colours
+                 "sides": {**{r.value: _side(r.team.value) for r in Role},
+                           **{t.value: _side(t.value) for t in Team}},
                  "finished": over is not None},
         "views": {view_key(v): _view(read.events, v, seats) for v in views},
         "order": [view_key(v) for v in views],
@@ -80,6 +84,10 @@ def _view(events: list[BaseEvent], view: View, seats: list[str]) -> dict[str, An
                     day["accused"].append([speaker, claim.subject, e.seq])
     return {"label": view_label(view), "seat": view.seat, "public": view.public,
             "items": items, "votes": [votes[d] for d in sorted(votes)]}
+
+
+def _side(side: str) -> str:
+    return side if side in ("town", "mafia") else "own"
 
 
 def _day_votes(day: int) -> dict[str, Any]:

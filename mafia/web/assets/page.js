@@ -17,15 +17,13 @@
                  ["night", "Night actions"]];
   const IN_LANE = {public: ["public", "phase", "death", "vote", "end", "system"],
                    mafia: ["mafia"], dm: ["dm"], night: ["night"]};
-  const SIDE = {mafia: "mafia", godfather: "mafia", town: "town", villager: "town",
-                doctor: "town", detective: "town", vigilante: "town"};
   const state = {key: doc.order[0], step: -1, tab: "public", thread: null, day: null,
                  timer: null};
   const view = () => doc.views[state.key];
   const items = () => view().items;
 
-  function sideClass(role) {
-    return SIDE[role] || (role ? "own" : "");
+  function sideClass(role) {  // sides come with the data (mafia/roles/), not listed here
+    return doc.game.sides[role] || "";
   }
 
   // ---- header and view switch --------------------------------------------------------
