@@ -29,12 +29,32 @@ def prompt_style(requested: str, chat_template: str | None) -> str:
 _LOADED: dict[tuple[Any, ...], Any] = {}  # with reuse_models only
 
 
+class Block:
+    """Several games in flight in one process (`mafia sweep --in-flight K`): each model's seats
+    of all of them share one batched context, whose batches form at one barrier (Lockstep).
+    Game `slot`'s seats of a spec come after those of the slots before it."""
+
+    def __init__(self, games_seat_specs: Sequence[Sequence[str]]) -> None:
+        from mafia.agents.backends.batched import Lockstep
+
+        self.lockstep = Lockstep()
+        self.offsets: dict[tuple[int, str], int] = {}
+        self.seats: dict[str, int] = {}
+        for slot, specs in enumerate(games_seat_specs):
+            for spec in dict.fromkeys(specs):
+                self.offsets[slot, spec] = self.seats.get(spec, 0)
+                self.seats[spec] = self.seats.get(spec, 0) + list(specs).count(spec)
+        self.groups: dict[str, Any] = {}
+
+
 class LLMPlayerFactory:
     """Resolves each model spec once and builds each seat's backend: a handle on the model's
     shared batched context, or (simple backend, endpoint) a backend of its own."""
 
-    def __init__(self, seat_specs: Sequence[str], options: ModelOptions) -> None:
+    def __init__(self, seat_specs: Sequence[str], options: ModelOptions,
+                 block: Block | None = None, slot: int = 0) -> None:
         self.options = options
+        self.block, self.slot = block, slot
         self.book = PromptBook()
         self.plain_book: PlainBook | None = None
         self.seat_specs = list(seat_specs)
@@ -82,9 +102,14 @@ class LLMPlayerFactory:
                          log_prompts=self.options.log_prompts, book=self.book, spec=spec)
 
     def _backend(self, spec: str, seat: int) -> Backend:
-        if self.endpoint(spec) is None and self.options.backend == "batched":
+        if self.block is not None:
+            if self.endpoint(spec) is not None or self.options.backend != "batched":
+                raise MafiaError("--in-flight needs local models on the batched backend")
+            rank = self.block.offsets[self.slot, spec] + self.seat_specs[:seat].count(spec)
+            backend: Backend = self._block_group(spec).seat(rank, game=self.slot)
+        elif self.endpoint(spec) is None and self.options.backend == "batched":
             rank = self.seat_specs[:seat].count(spec)  # this seat's place among the spec's
-            backend: Backend = self._group(spec).seat(rank)
+            backend = self._group(spec).seat(rank)
         else:
             backend = self._loaded(("seat", spec, seat, self.options), self._new_backend, spec)
         backend.reset()
@@ -96,6 +121,19 @@ class LLMPlayerFactory:
             self.groups[spec] = self._loaded(("group", spec, n, self.options),
                                              self._new_group, spec, n)
         return self.groups[spec]
+
+    def _block_group(self, spec: str) -> Any:
+        assert self.block is not None
+        if spec not in self.block.groups:
+            from mafia.agents.backends.batched import BatchedModel
+
+            model = self.models[spec]
+            assert model is not None
+            self.block.groups[spec] = BatchedModel(
+                model, n_seats=self.block.seats[spec], n_ctx=self.options.ctx,
+                n_threads=self.options.threads, n_gpu_layers=self.options.gpu_layers,
+                lockstep=self.block.lockstep)
+        return self.block.groups[spec]
 
     def _loaded(self, key: tuple[Any, ...], make: Any, *args: Any) -> Any:
         """Make it, or with reuse_models take the one this process already loaded."""

@@ -4,6 +4,7 @@ seats): baselines and programs here, model seats through `mafia.agents.model_sea
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from mafia.decisions import Player
 
@@ -14,16 +15,19 @@ from mafia.agents.specs import BASELINES, ModelOptions
 
 
 def build_players(
-    specs: Sequence[str], n: int, seed: int, options: ModelOptions = ModelOptions()
+    specs: Sequence[str], n: int, seed: int, options: ModelOptions = ModelOptions(),
+    block: Any = None, slot: int = 0,
 ) -> list[Player]:
-    """One player per seat; seat i gets specs[i % len(specs)]."""
+    """One player per seat; seat i gets specs[i % len(specs)]. With `block` (a model_seats
+    Block), the game is slot `slot` of several in flight sharing model contexts."""
     seat_specs = [specs[seat % len(specs)] for seat in range(n)]
     programs = [s not in BASELINES and is_program_spec(s) for s in seat_specs]
     if any(programs) and options.program_log is not None:
         check_log_path(options.program_log)
     # Program seats count as baselines for the model factory (it only ranks model seats).
     factory = _model_factory(
-        ["random" if program else s for s, program in zip(seat_specs, programs)], options)
+        ["random" if program else s for s, program in zip(seat_specs, programs)], options,
+        block, slot)
     players: list[Player] = []
     for seat, spec in enumerate(seat_specs):
         if spec == "random":
@@ -40,10 +44,11 @@ def build_players(
     return players
 
 
-def _model_factory(seat_specs: Sequence[str], options: ModelOptions):  # type: ignore[no-untyped-def]
+def _model_factory(seat_specs: Sequence[str], options: ModelOptions,  # type: ignore[no-untyped-def]
+                   block: Any = None, slot: int = 0):
     if all(s in BASELINES for s in seat_specs):
         return None
     # Imported lazily: llama.cpp is heavy and random-only games never need it.
     from mafia.agents.model_seats import LLMPlayerFactory
 
-    return LLMPlayerFactory(seat_specs, options)
+    return LLMPlayerFactory(seat_specs, options, block, slot)

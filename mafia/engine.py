@@ -456,17 +456,39 @@ def _printable(text: str, limit: int) -> str:
 _LOOPS = threading.local()
 
 
+def run_games(engines: Sequence[Engine],
+              ended: Callable[[int], None] | None = None) -> list[GameResult]:
+    """Run several games at once on this thread's event loop (games in flight); `ended(i)` is
+    called inside the loop as game i ends, however it ends."""
+
+    async def one(i: int, engine: Engine) -> GameResult:
+        try:
+            return await engine.run()
+        finally:
+            if ended is not None:
+                ended(i)
+
+    async def every() -> list[GameResult]:
+        return list(await asyncio.gather(*(one(i, e) for i, e in enumerate(engines))))
+
+    return _run_on_loop(every())
+
+
 def run_game(engine: Engine) -> GameResult:
     """Run one game to the end on this thread's reusable event loop.
 
     Not `asyncio.run`: its Ctrl-C handling calls `repr()` on the running task tree (an
     enum lookup of the signal handler fails and formats it), which cost about 40% of a
     random-player game. Reusing one loop per thread is also cheaper for sweeps."""
+    return _run_on_loop(engine.run())
+
+
+def _run_on_loop(work: Any) -> Any:
     loop = getattr(_LOOPS, "loop", None)
     if loop is None or loop.is_closed():
         loop = _LOOPS.loop = asyncio.new_event_loop()
     try:
-        return loop.run_until_complete(engine.run())
+        return loop.run_until_complete(work)
     except BaseException:  # Ctrl-C or a crash: stop the players' tasks, leave no warnings
         pending = asyncio.all_tasks(loop)
         for task in pending:

@@ -26,7 +26,7 @@ from typing import Any
 
 from mafia import __version__
 from mafia.config import Rules, filled_rules
-from mafia.engine import Engine, run_game
+from mafia.engine import Engine, run_game, run_games
 from mafia.errors import MafiaError
 from mafia.events import BaseEvent
 from mafia.provenance import build, compared
@@ -63,6 +63,10 @@ class SweepPlan:
     rules: Rules
     options: ModelOptions
     teams: Teams | None = None
+    # Games in flight per worker process (model sweeps): blocks of this many consecutive
+    # games share model contexts and batches. It changes the batches, so the games: it is
+    # part of the fingerprint when above 1.
+    in_flight: int = 1
 
     @classmethod
     def for_teams(cls, teams: Teams, seed: int, rules: Rules,
@@ -88,9 +92,10 @@ class SweepPlan:
                            "program_log"):
             options.pop(local_only)
         teams = None if self.teams is None else asdict(self.teams)
+        flight = {"in_flight": self.in_flight} if self.in_flight > 1 else {}
         return {"agents": list(self.specs), "teams": teams, "seed": self.seed,
                 "rules": self.rules.model_dump(mode="json"), "model_options": options,
-                **self.players()}
+                **flight, **self.players()}
 
     def players(self) -> dict[str, Any]:
         """Which build and which model files play: the part of the fingerprint that changes
@@ -145,6 +150,40 @@ def save_game(folder: Path, game: PlannedGame, data: bytes) -> None:
 def play_chunk(plan: SweepPlan, indices: Sequence[int], folder: str) -> list[GameOutcome]:
     """Worker entry point (top level, so process pools can pickle it)."""
     return [play_planned(plan, plan.game(i), Path(folder)) for i in indices]
+
+
+def blocks(plan: SweepPlan, todo: Sequence[int], games: int) -> list[tuple[int, ...]]:
+    """The in-flight blocks holding unfinished games: games [b*K, b*K+K) of the sweep, fixed
+    by the plan alone, so a resumed sweep plays every block as an uninterrupted one did."""
+    k = plan.in_flight
+    starts = sorted({i // k * k for i in todo})
+    return [tuple(range(s, min(s + k, games))) for s in starts]
+
+
+def play_block(plan: SweepPlan, indices: Sequence[int], folder: str,
+               skip: Sequence[int] = ()) -> list[GameOutcome]:
+    """Worker entry point for `--in-flight`: the games `indices` at once in this process,
+    each model's seats of all of them in one context, batches formed at a barrier (see
+    mafia.agents.backends.batched.Lockstep). A game in `skip` (already saved) is played again
+    for the block's sake and not written."""
+    from mafia.agents.model_seats import Block
+
+    games = [plan.game(i) for i in indices]
+    block = Block([g.seat_specs for g in games])
+    engines, buffers = [], []
+    for slot, game in enumerate(games):
+        players = build_players(list(game.seat_specs), plan.rules.players, game.seed,
+                                plan.options, block=block, slot=slot)
+        buffers.append(TranscriptBuffer())
+        engines.append(Engine(plan.rules, game.seed, players, sinks=[buffers[-1]]))
+        block.lockstep.join(slot)
+    results = run_games(engines, ended=block.lockstep.leave)
+    out = []
+    for game, result, buffer in zip(games, results, buffers):
+        if game.index not in skip:
+            save_game(Path(folder), game, buffer.getvalue())
+            out.append(GameOutcome(game.index, result.winner.value, result.days))
+    return out
 
 
 def finished(folder: Path, games: int) -> dict[int, GameOutcome]:

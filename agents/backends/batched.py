@@ -37,8 +37,12 @@ class BatchedModel:
     """One model, `n_seats` seats, one context; hands out a Backend per seat."""
 
     def __init__(self, model: ResolvedModel, *, n_seats: int, n_ctx: int = 2048,
-                 n_threads: int | None = None, n_gpu_layers: int = 0) -> None:
+                 n_threads: int | None = None, n_gpu_layers: int = 0,
+                 lockstep: "Lockstep | None" = None) -> None:
         self.model = model
+        self.lockstep = lockstep  # several games in flight: batches form at its barrier
+        if lockstep is not None:
+            lockstep.models.append(self)
         n_threads = n_threads or os.cpu_count() or 1
         self.n_threads = n_threads
         try:
@@ -58,20 +62,32 @@ class BatchedModel:
         self._scheduled = False
         self._running = False
 
-    def seat(self, i: int) -> "SeatBackend":
-        """Seat i's backend. The group keeps no reference to it (no cycle: a finished game's
-        context is freed as soon as its players are dropped)."""
+    def seat(self, i: int, game: int = 0) -> "SeatBackend":
+        """Seat i's backend (`game`: its game's slot among the games in flight). The group
+        keeps no reference to it (no cycle: a finished game's context is freed as soon as
+        its players are dropped)."""
         if not 0 <= i < self.n_seats:
             raise IndexError(f"seat {i} of {self.n_seats}")
-        return SeatBackend(self, i)
+        return SeatBackend(self, i, game)
 
-    async def submit(self, job: Job) -> tuple[JobResult, float]:
+    async def submit(self, job: Job, game: int = 0) -> tuple[JobResult, float]:
         """Run `job` in the next batch; returns its result and its share of the batch time."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[tuple[JobResult, float]] = loop.create_future()
         self._pending.append((job, future))
-        self._schedule(loop)
+        if self.lockstep is not None:
+            self.lockstep.waiting.append(game)
+            self.lockstep.poke(loop)
+        else:
+            self._schedule(loop)
         return await future
+
+    def take(self) -> list[tuple[Job, "asyncio.Future[tuple[JobResult, float]]"]]:
+        """The pending jobs, in seq order, for a lockstep flush."""
+        batch = sorted(((j, f) for j, f in self._pending if not f.done()),
+                       key=lambda jf: jf[0].seq)
+        self._pending.clear()
+        return batch
 
     def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
         if not self._scheduled and not self._running:
@@ -112,14 +128,88 @@ class BatchedModel:
             return self.ctx.run(jobs)
 
 
+class Lockstep:
+    """Batches for several games in flight in one event loop, formed at a barrier rather than
+    from whatever is ready, so that a game's batches, and so its transcript, do not depend on
+    the machine's speed.
+
+    The barrier: every live game has a job waiting (or has ended). FLUSH_HOPS loop passes
+    later (the rest of each game's moment submits in that time, as for one game), every
+    model's pending jobs are run, model by model in a fixed order, and only then are all
+    results handed back, in that order. While a flush runs no game can move (each is waiting
+    on a job of it), so no batch depends on how long another took. A game waiting on
+    something else (a `cmd:` bot's answer, a timeout) holds the barrier until it moves on:
+    in-flight sweeps are exact for seats that do not depend on wall time."""
+
+    def __init__(self) -> None:
+        self.models: list[BatchedModel] = []
+        self.live: set[int] = set()
+        self.waiting: list[int] = []  # the game of each job taken by no flush yet
+        self._scheduled = False
+        self._running = False
+        self.flushes = 0
+
+    def join(self, game: int) -> None:
+        self.live.add(game)
+
+    def leave(self, game: int) -> None:
+        self.live.discard(game)
+        self.poke(asyncio.get_running_loop())
+
+    def ready(self) -> bool:
+        waiting = set(self.waiting)
+        return bool(waiting) and all(g in waiting for g in self.live)
+
+    def poke(self, loop: asyncio.AbstractEventLoop) -> None:
+        if not self._scheduled and not self._running and self.ready():
+            self._scheduled = True
+            loop.call_soon(self._tick, loop, FLUSH_HOPS)
+
+    def _tick(self, loop: asyncio.AbstractEventLoop, hops: int) -> None:
+        if hops > 0:
+            loop.call_soon(self._tick, loop, hops - 1)
+            return
+        self._scheduled = False
+        self._running = True
+        loop.create_task(self._flush(loop))
+
+    async def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.waiting.clear()
+        batches = [(m, m.take()) for m in self.models]
+        done: list[tuple[asyncio.Future[tuple[JobResult, float]], Any]] = []
+        try:
+            for model, batch in batches:
+                if not batch:
+                    continue
+                try:
+                    start = time.perf_counter()
+                    results = await asyncio.to_thread(model._run, [j for j, _ in batch])
+                    share = (time.perf_counter() - start) * 1000 / len(batch)
+                    done += [(f, (r, share)) for (_, f), r in zip(batch, results)]
+                except Exception as exc:  # a failed decode fails this batch's calls only
+                    done += [(f, exc) for _, f in batch]
+        finally:
+            for future, outcome in done:  # all at once: nobody moved during the flush
+                if future.done():
+                    continue
+                if isinstance(outcome, BaseException):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+            self.flushes += 1
+            self._running = False
+            self.poke(loop)
+
+
 class SeatBackend:
     """The Backend one seat's player talks to."""
 
     scores_options = True  # choose() returns every option's log-probability
 
-    def __init__(self, group: BatchedModel, seq: int) -> None:
+    def __init__(self, group: BatchedModel, seq: int, game: int = 0) -> None:
         self.group = group
         self.seq = seq
+        self.game = game
         self.chat_template = group.model.chat_template
         self.n_ctx = group.n_ctx
 
@@ -138,7 +228,7 @@ class SeatBackend:
                        stop: Sequence[str], temperature: float) -> Completion:
         job = TextJob(self.seq, prompt, seed, max_tokens, tuple(stop),
                       SamplingParams(temperature=temperature))
-        r, ms = await self.group.submit(job)
+        r, ms = await self.group.submit(job, self.game)
         return Completion(text=r.text, prompt_tokens=r.prompt_tokens,
                           reused_tokens=r.reused_tokens, generated_tokens=r.generated_tokens,
                           latency_ms=ms, shared_tokens=r.shared_tokens)
@@ -146,7 +236,7 @@ class SeatBackend:
     async def choose(self, prompt: str, options: Sequence[str], *, seed: int,
                      temperature: float) -> Choice:
         r, ms = await self.group.submit(ChoiceJob(self.seq, prompt, tuple(options), seed,
-                                                  temperature))
+                                                  temperature), self.game)
         return Choice(index=r.index, prompt_tokens=r.prompt_tokens,
                       reused_tokens=r.reused_tokens, generated_tokens=r.generated_tokens,
                       latency_ms=ms, logprobs=r.scores, shared_tokens=r.shared_tokens)

@@ -26,8 +26,9 @@ from mafia.cli.common import (
     add_model_options, add_rules_options, add_team_options, model_options, non_negative_int,
     positive_int, rules_from_args,
 )
+from mafia.errors import MafiaError
 from mafia.sweep import (
-    GameOutcome, SweepPlan, finished, play_chunk, prepare_folder, runtime,
+    GameOutcome, SweepPlan, blocks, finished, play_block, play_chunk, prepare_folder, runtime,
 )
 
 from mafia.agents.program import check_program_spec, is_program_spec
@@ -50,6 +51,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="parallel processes (default: one per core for random players, "
                         "1 when models play, since one game already uses every core); "
                         "with --executor ray, at most this many game slots")
+    p.add_argument("--in-flight", type=positive_int, default=1, metavar="K",
+                   help="model sweeps: games each worker plays at once, their seats in one "
+                        "context per model and their calls batched together (default 1); "
+                        "blocks of K consecutive games, so a resumed sweep replays the same "
+                        "blocks; part of the sweep's fingerprint")
     p.add_argument("--executor", choices=("local", "ray"), default="local",
                    help="local: worker processes on this machine (default); ray: actors on "
                         "a Ray cluster, transcripts written here (needs mafia[ray])")
@@ -82,6 +88,14 @@ def run(args: argparse.Namespace) -> int:
         plan = SweepPlan(tuple(seating), args.seed, rules, options)
     specs = plan.specs
     models = [s for s in specs if is_model_spec(s)]
+    flight = getattr(args, "in_flight", 1)
+    if flight > 1 and models:  # baseline-only sweeps have no batches to share
+        if args.executor == "ray":
+            raise MafiaError("--in-flight works with the local executor only")
+        if options.backend != "batched" or options.endpoint is not None or any(
+                split_endpoint(s)[1] for s in models):
+            raise MafiaError("--in-flight needs local models on the batched backend")
+        plan = replace(plan, in_flight=flight)
     if models and options.endpoint is None:
         from mafia.agents.registry import resolve
 
@@ -121,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
                                          text, markup=False, soft_wrap=True))
                 games = ray_sweep.run()
             else:
-                games = _play(plan, todo, folder, workers)
+                games = _play(plan, todo, folder, workers, args.games)
             with closing(games):
                 for outcomes in games:
                     wins.update(o.winner for o in outcomes)
@@ -171,21 +185,27 @@ def _chunks(todo: list[int], workers: int, models: bool) -> list[list[int]]:
     return [todo[i:i + size] for i in range(0, len(todo), size)]
 
 
-def _play(plan: SweepPlan, todo: list[int], folder: Path,
-          workers: int) -> Iterator[list[GameOutcome]]:
-    """Outcomes, one list per finished chunk of games."""
+def _play(plan: SweepPlan, todo: list[int], folder: Path, workers: int,
+          games: int) -> Iterator[list[GameOutcome]]:
+    """Outcomes, one list per finished chunk (or in-flight block) of games."""
     models = any(s not in BASELINES for s in plan.specs)
-    chunks = _chunks(todo, workers, models)
+    if plan.in_flight > 1:
+        left = set(todo)
+        jobs = [(play_block, (plan, block, str(folder), tuple(i for i in block if i not in left)))
+                for block in blocks(plan, todo, games)]
+    else:
+        jobs = [(play_chunk, (plan, chunk, str(folder)))
+                for chunk in _chunks(todo, workers, models)]
     if workers == 1:
-        for chunk in chunks:
-            yield play_chunk(plan, chunk, str(folder))
+        for fn, job_args in jobs:
+            yield fn(*job_args)
         return
     # spawn, not fork: the parent has threads (the progress display).
     context = multiprocessing.get_context("spawn")
     pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                   initializer=_quiet_worker)
     try:
-        futures = [pool.submit(play_chunk, plan, chunk, str(folder)) for chunk in chunks]
+        futures = [pool.submit(fn, *job_args) for fn, job_args in jobs]
         for future in cf.as_completed(futures):
             yield future.result()
     except BaseException:

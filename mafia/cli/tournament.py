@@ -37,6 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also play each spec against itself (A as town and as mafia)")
     add_rules_options(p)
     p.add_argument("--workers", type=positive_int, help="as in mafia sweep")
+    p.add_argument("--in-flight", type=positive_int, default=1, metavar="K",
+                   help="as in mafia sweep")
     p.add_argument("--executor", choices=("local", "ray"), default="local",
                    help="as in mafia sweep")
     p.add_argument("--ray-address", metavar="ADDR", help="as in mafia sweep")
