@@ -1,0 +1,89 @@
+"""Several games in flight per worker (`mafia sweep --in-flight K`), on the real model.
+
+What reproduces, exactly: a game's transcript (timing fields aside) is a function of the
+sweep's fingerprint (seed, rules, specs, model options, build, and K) and of the machine's
+llama.cpp arithmetic (CPU kind, threads), as for one game at a time. Not of the machine's
+speed: batches form at a barrier (every live game waiting on a model call), not from whatever
+is ready, and no game moves while a batch runs. Blocks are fixed by the plan (games
+[b*K, b*K+K)), so a resumed sweep replays whole blocks and its games equal an uninterrupted
+sweep's."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from mafia.agents.backends import batched
+from mafia.agents.specs import ModelOptions
+from mafia.config import make_rules
+from mafia.sweep import SweepPlan, blocks, play_block
+from mafia.transcript import comparable_lines
+
+pytestmark = pytest.mark.model
+
+RULES = make_rules(players=5, max_days=3)
+
+
+def _plan(specs: tuple[str, ...], k: int) -> SweepPlan:
+    return SweepPlan(specs, 7, RULES, ModelOptions(threads=2, reuse_models=True), in_flight=k)
+
+
+def _games(folder: Path) -> dict[str, list[str]]:
+    return {p.name: comparable_lines(p) for p in sorted(folder.glob("game-*.jsonl"))}
+
+
+def test_blocks_are_fixed_by_the_plan():
+    plan = _plan(("gemma3-270m",), 3)
+    assert blocks(plan, list(range(7)), 7) == [(0, 1, 2), (3, 4, 5), (6,)]
+    assert blocks(plan, [1, 5], 7) == [(0, 1, 2), (3, 4, 5)]  # resumed: whole blocks
+    assert "in_flight" in plan.fingerprint() and "in_flight" not in _plan(
+        ("gemma3-270m",), 1).fingerprint()
+
+
+def test_a_slow_machine_plays_the_same_games(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Two games in flight, next to random seats (which never wait on the model): run once
+    as is, once with every batch delayed by a random 0-60 ms, as on a slower or busier
+    machine; then resume a copy with one game missing. All three give the same games."""
+    plan = _plan(("gemma3-270m", "random"), 2)
+    fast, slow = tmp_path / "fast", tmp_path / "slow"
+    fast.mkdir(), slow.mkdir()
+    outcomes = play_block(plan, (0, 1), str(fast))
+    assert [o.index for o in outcomes] == [0, 1]
+
+    run = batched.BatchedModel._run
+    jitter = random.Random(0)
+
+    def slow_run(self, jobs):  # type: ignore[no-untyped-def]
+        time.sleep(jitter.uniform(0, 0.06))
+        return run(self, jobs)
+
+    monkeypatch.setattr(batched.BatchedModel, "_run", slow_run)
+    play_block(plan, (0, 1), str(slow))
+    monkeypatch.undo()
+    assert _games(fast) == _games(slow)
+
+    resumed = tmp_path / "resumed"
+    shutil.copytree(fast, resumed)
+    (resumed / "game-000001.jsonl").unlink()
+    written = play_block(plan, (0, 1), str(resumed), skip=(0,))
+    assert [o.index for o in written] == [1]  # game 0 was played again, not written
+    assert _games(resumed) == _games(fast)
+
+
+@pytest.mark.parametrize(("extra", "says"), [
+    (["--executor", "ray"], "--in-flight works with the local executor only"),
+    (["--backend", "simple"], "--in-flight needs local models on the batched backend"),
+])
+def test_in_flight_mistakes_are_one_line(tmp_path: Path, extra: list[str], says: str):
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "mafia", "sweep", "--agents", "gemma3-270m",
+                          "--games", "2", "--in-flight", "2", "--out", str(tmp_path / "s"),
+                          *extra], capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0 and says in run.stderr
+    assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
