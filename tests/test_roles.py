@@ -352,3 +352,26 @@ def test_team_seating_gives_the_godfather_to_the_mafia_spec():
         specs = Teams("T", "M").seat_specs(rules, seed)
         for role, spec in zip(dealt.values(), specs):
             assert spec == ("M" if role in (Role.MAFIA, Role.GODFATHER) else "T"), (seed, role)
+
+
+def test_report_and_compare_count_the_jester_as_its_own_side(tmp_path: Path):
+    import json
+    import subprocess
+
+    def mafia(*args: str) -> str:
+        run = subprocess.run([sys.executable, "-m", "mafia", *args], capture_output=True,
+                             text=True, timeout=300)
+        assert run.returncode == 0, run.stderr
+        return run.stdout
+
+    folder = tmp_path / "jester"
+    mafia("sweep", "--agents", "heuristic", "--games", "60", "--seed", "1", "--roles",
+          "jester=1", "--out", str(folder), "--workers", "1")
+    report = json.loads(mafia("report", str(folder), "--json"))
+    assert set(report["wins"]) == {"town", "mafia", "jester", "draw"}
+    assert sum(report["wins"].values()) == 60 and report["wins"]["jester"] > 0
+    assert report["teams"]["jester"]["k"] == report["wins"]["jester"]
+    compared = json.loads(mafia("compare", str(folder), "--json"))
+    jester = compared["models"]["heuristic"]["wins"]["jester"]
+    assert jester["k"] == report["wins"]["jester"] and jester["n"] == 60
+    assert "jester" in mafia("compare", str(folder))

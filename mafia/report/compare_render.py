@@ -45,7 +45,9 @@ def wins(d: dict[str, Any]) -> Table:
     t = _table("Wins per side (games)", "model", "side", "won", "rate", "95% CI", left=2)
     for spec in d["specs"]:
         sides = d["models"][spec]["wins"]
-        for i, side in enumerate(s for s in ("town", "mafia") if s in sides):
+        order = [s for s in ("town", "mafia") if s in sides] + sorted(
+            s for s in sides if s not in ("town", "mafia"))  # own sides (the jester) last
+        for i, side in enumerate(order):
             p = sides[side]
             t.add_row(spec if i == 0 else "", side, f"{p['k']}/{p['n']}", *rate_ci(p),
                       end_section=i == len(sides) - 1)
