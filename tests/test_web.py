@@ -283,6 +283,10 @@ def test_a_clock_game_shows_times_and_who_is_typing(browser: Any, tmp_path: Path
     said = next(i for i, it in enumerate(items) if it["lane"] == "public" and it.get("t"))
     browser.execute_script(f"window.mafiaReplay.go({said})")
     assert re.search(r"\d+\.\d s", browser.find_element("id", "panes").text)
+    browser.find_element("id", "play").click()  # paced by the simulated clock, still moving
+    time.sleep(2.0)
+    browser.find_element("id", "play").click()
+    assert int(re.search(r"step (\d+)", _where(browser)).group(1)) > said + 1
 
 
 def _luminance(rgb: str) -> float:

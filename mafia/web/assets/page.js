@@ -55,15 +55,26 @@
   function dayStarts() {
     return items().map((it, i) => [it, i]).filter(([it]) => it.lane === "phase").map(([, i]) => i);
   }
+  function pause(next) {
+    // In clock games, the gap between two messages of a day follows their simulated times
+    // (four times faster than the game's clock at normal speed); otherwise a fixed pace.
+    const base = Number($("speed").value), now = items()[state.step], then = items()[next];
+    if (g.clock && now && then && now.t != null && then.t != null && now.day === then.day) {
+      return Math.min(4 * base, Math.max(base / 4, (then.t - now.t) * base / 2.4));
+    }
+    return base;
+  }
   function play(on) {
     if (on === undefined) on = state.timer === null;
-    if (state.timer !== null) { clearInterval(state.timer); state.timer = null; }
+    if (state.timer !== null) { clearTimeout(state.timer); state.timer = null; }
     if (on) {
       if (state.step >= items().length - 1) go(-1);
-      state.timer = setInterval(() => {
+      const tick = () => {
         if (state.step >= items().length - 1) return play(false);
         go(state.step + 1);
-      }, Number($("speed").value));
+        state.timer = setTimeout(tick, pause(state.step + 1));
+      };
+      state.timer = setTimeout(tick, pause(state.step + 1));
     }
     $("play").textContent = state.timer === null ? "▶ Play" : "⏸ Pause";
     $("play").setAttribute("aria-label", state.timer === null ? "Play" : "Pause");
