@@ -325,3 +325,14 @@ def test_text_is_readable_and_the_page_fits_a_phone(browser: Any, game: Path, tm
             assert overflow <= 0, (width, overflow)
     finally:
         browser.set_window_size(1280, 900)
+
+
+def test_a_cut_transcript_makes_a_page_and_a_warning(game: Path, tmp_path: Path):
+    cut = tmp_path / "cut.jsonl"
+    lines = game.read_text().splitlines()
+    cut.write_text("\n".join(lines[: len(lines) // 2]) + "\nnot json\n")
+    run = mafia("replay", str(cut), "--web", str(tmp_path / "cut.html"))
+    assert run.returncode == 0, run.stderr
+    assert "not valid JSON" in run.stderr and "no game_over" in run.stderr
+    data = json.loads(_data(tmp_path / "cut.html"))
+    assert data["game"]["finished"] is False

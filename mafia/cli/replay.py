@@ -54,7 +54,7 @@ class GameListing:
 
 def run(args: argparse.Namespace) -> int:
     if args.web:
-        return web.run(args)
+        return web.run(args, warn=report_problems)
     console = Console(theme=THEME, highlight=False, record=bool(args.html or args.text))
     path = Path(args.path)
     if path.is_dir():

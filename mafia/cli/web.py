@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import html
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
@@ -16,7 +17,9 @@ from mafia.web.document import document
 from mafia.web.page import write_page
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace,
+        warn: Callable[[ReadResult, Path], None] | None = None) -> int:
+    """Write the page(s); `warn` reports a transcript's skipped lines (as replay does)."""
     console = Console(highlight=False)
     path, out = Path(args.path), Path(args.web)
     if path.is_dir():
@@ -45,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
         raise MafiaError(f"cannot write {out}: no folder {out.parent}")
     size = _one(read, args, out, path)
     console.print(f"wrote {out} ({size / 1e3:.0f} kB)")
+    if warn is not None:
+        warn(read, path)
     return 0
 
 
