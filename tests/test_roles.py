@@ -375,3 +375,43 @@ def test_report_and_compare_count_the_jester_as_its_own_side(tmp_path: Path):
     jester = compared["models"]["heuristic"]["wins"]["jester"]
     assert jester["k"] == report["wins"]["jester"] and jester["n"] == 60
     assert "jester" in mafia("compare", str(folder))
+
+
+MASON = '''
+from mafia.roles.spec import TOWN, RoleSpec
+
+# A town role with no power of its own: the smallest role there is.
+SPEC = RoleSpec(name="mason", side=TOWN, deal_order=7, plural="masons")
+'''
+
+PLUG_IN = '''
+import sys
+import mafia.roles
+mafia.roles.__path__.append(sys.argv[1])  # before anything builds Role from the modules
+from mafia.cli import main
+sys.exit(main(sys.argv[2:]))
+'''
+
+
+def test_a_new_role_is_one_module(tmp_path: Path):
+    """A role module in the package's path is all a new role needs: `--roles` knows it, the
+    engine deals it, every seat kind plays it, the checker passes, the report counts it."""
+    import json
+    import subprocess
+
+    (tmp_path / "mason.py").write_text(MASON)
+
+    def mafia(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", PLUG_IN, str(tmp_path), *args],
+                              capture_output=True, text=True, timeout=300)
+
+    check = mafia("check", "heuristic", "--roles", "mason=1", "--games", "10", "--json")
+    assert check.returncode == 0, check.stderr
+    verdict = json.loads(check.stdout)
+    assert verdict["violations"] == [] and verdict["games"] == 10, verdict
+    folder = tmp_path / "sweep"
+    assert mafia("sweep", "--agents", "random", "--games", "20", "--roles", "mason=1",
+                 "--out", str(folder), "--workers", "1").returncode == 0
+    report = json.loads(mafia("report", str(folder), "--json").stdout)
+    assert report["rules"]["roles"]["mason"] == 1
+    assert report["models"]["random"]["roles"]["mason"]["seat_games"] == 20
