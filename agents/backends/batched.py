@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from mafia.errors import MafiaError
@@ -31,6 +31,7 @@ from mafia.agents.backends.sampling import SamplingParams
 from mafia.agents.registry import ResolvedModel
 
 FLUSH_HOPS = 3  # event-loop passes between a moment's first job and its flush
+_Future = asyncio.Future  # of (JobResult, its share of the batch time in ms)
 
 
 class BatchedModel:
@@ -58,9 +59,8 @@ class BatchedModel:
             raise MafiaError(f"llama.cpp cannot load {model.path}: {exc}") from None
         self.n_ctx = n_ctx
         self.n_seats = n_seats
-        self._pending: list[tuple[Job, asyncio.Future[tuple[JobResult, float]]]] = []
-        self._scheduled = False
-        self._running = False
+        self._pending: list[tuple[Job, _Future]] = []
+        self._flusher = _Flusher(self._flush, self._after_flush)
 
     def seat(self, i: int, game: int = 0) -> "SeatBackend":
         """Seat i's backend (`game`: its game's slot among the games in flight). The group
@@ -73,55 +73,41 @@ class BatchedModel:
     async def submit(self, job: Job, game: int = 0) -> tuple[JobResult, float]:
         """Run `job` in the next batch; returns its result and its share of the batch time."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[tuple[JobResult, float]] = loop.create_future()
+        future: _Future = loop.create_future()
         self._pending.append((job, future))
         if self.lockstep is not None:
             self.lockstep.waiting.append(game)
             self.lockstep.poke(loop)
         else:
-            self._schedule(loop)
+            self._flusher.request(loop)
         return await future
 
-    def take(self) -> list[tuple[Job, "asyncio.Future[tuple[JobResult, float]]"]]:
-        """The pending jobs, in seq order, for a lockstep flush."""
+    def take(self) -> list[tuple[Job, _Future]]:
+        """The pending jobs still awaited, in seq order, and none left pending."""
         batch = sorted(((j, f) for j, f in self._pending if not f.done()),
                        key=lambda jf: jf[0].seq)
         self._pending.clear()
         return batch
 
-    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
-        if not self._scheduled and not self._running:
-            self._scheduled = True
-            loop.call_soon(self._tick, loop, FLUSH_HOPS)
-
-    def _tick(self, loop: asyncio.AbstractEventLoop, hops: int) -> None:
-        if hops > 0:
-            loop.call_soon(self._tick, loop, hops - 1)
-            return
-        self._scheduled = False
-        self._running = True
-        loop.create_task(self._flush(loop))
-
-    async def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
-        batch = sorted(((j, f) for j, f in self._pending if not f.done()),
-                       key=lambda jf: jf[0].seq)
-        self._pending.clear()
+    async def run_batch(self, batch: list[tuple[Job, _Future]]) -> list[tuple[_Future, Any]]:
+        """Runs a batch; each future's outcome: (its result, its share of the batch time in
+        ms), or the exception (a failed decode fails this batch's calls, not the game)."""
         try:
-            if batch:
-                start = time.perf_counter()
-                results = await asyncio.to_thread(self._run, [j for j, _ in batch])
-                share = (time.perf_counter() - start) * 1000 / len(batch)
-                for (_, future), result in zip(batch, results):
-                    if not future.done():
-                        future.set_result((result, share))
-        except Exception as exc:  # a failed decode fails this batch's calls, not the game
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-        finally:
-            self._running = False
-            if self._pending:
-                self._schedule(loop)
+            start = time.perf_counter()
+            results = await asyncio.to_thread(self._run, [j for j, _ in batch])
+        except Exception as exc:
+            return [(f, exc) for _, f in batch]
+        share = (time.perf_counter() - start) * 1000 / len(batch)
+        return [(f, (r, share)) for (_, f), r in zip(batch, results)]
+
+    async def _flush(self) -> None:
+        batch = self.take()
+        if batch:
+            _settle(await self.run_batch(batch))
+
+    def _after_flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._pending:
+            self._flusher.request(loop)
 
     def _run(self, jobs: list[Job]) -> list[JobResult]:
         with _COMPUTE:
@@ -145,8 +131,7 @@ class Lockstep:
         self.models: list[BatchedModel] = []
         self.live: set[int] = set()
         self.waiting: list[int] = []  # the game of each job taken by no flush yet
-        self._scheduled = False
-        self._running = False
+        self._flusher = _Flusher(self._flush, self.poke)
         self.flushes = 0
 
     def join(self, game: int) -> None:
@@ -161,7 +146,35 @@ class Lockstep:
         return bool(waiting) and all(g in waiting for g in self.live)
 
     def poke(self, loop: asyncio.AbstractEventLoop) -> None:
-        if not self._scheduled and not self._running and self.ready():
+        if self.ready():
+            self._flusher.request(loop)
+
+    async def _flush(self) -> None:
+        self.waiting.clear()
+        batches = [(m, m.take()) for m in self.models]
+        outcomes: list[tuple[_Future, Any]] = []
+        try:
+            for model, batch in batches:
+                if batch:
+                    outcomes += await model.run_batch(batch)
+        finally:
+            _settle(outcomes)  # all at once: nobody moved during the flush
+            self.flushes += 1
+
+
+class _Flusher:
+    """Runs `flush` FLUSH_HOPS event-loop passes after it is first requested, one run at a
+    time; `after` is called once a run has ended (to request the next if work is waiting)."""
+
+    def __init__(self, flush: Callable[[], Awaitable[None]],
+                 after: Callable[[asyncio.AbstractEventLoop], None]) -> None:
+        self._flush = flush
+        self._after = after
+        self._scheduled = False
+        self._running = False
+
+    def request(self, loop: asyncio.AbstractEventLoop) -> None:
+        if not self._scheduled and not self._running:
             self._scheduled = True
             loop.call_soon(self._tick, loop, FLUSH_HOPS)
 
@@ -171,34 +184,24 @@ class Lockstep:
             return
         self._scheduled = False
         self._running = True
-        loop.create_task(self._flush(loop))
+        loop.create_task(self._run(loop))
 
-    async def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.waiting.clear()
-        batches = [(m, m.take()) for m in self.models]
-        done: list[tuple[asyncio.Future[tuple[JobResult, float]], Any]] = []
+    async def _run(self, loop: asyncio.AbstractEventLoop) -> None:
         try:
-            for model, batch in batches:
-                if not batch:
-                    continue
-                try:
-                    start = time.perf_counter()
-                    results = await asyncio.to_thread(model._run, [j for j, _ in batch])
-                    share = (time.perf_counter() - start) * 1000 / len(batch)
-                    done += [(f, (r, share)) for (_, f), r in zip(batch, results)]
-                except Exception as exc:  # a failed decode fails this batch's calls only
-                    done += [(f, exc) for _, f in batch]
+            await self._flush()
         finally:
-            for future, outcome in done:  # all at once: nobody moved during the flush
-                if future.done():
-                    continue
-                if isinstance(outcome, BaseException):
-                    future.set_exception(outcome)
-                else:
-                    future.set_result(outcome)
-            self.flushes += 1
             self._running = False
-            self.poke(loop)
+            self._after(loop)
+
+
+def _settle(outcomes: list[tuple[_Future, Any]]) -> None:
+    for future, outcome in outcomes:
+        if future.done():
+            continue
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
 
 
 class SeatBackend:
