@@ -66,6 +66,14 @@ class Rates:
     def decode_s(self, start: int, end: int) -> float:
         return min(line.over(start, end) for line in self.decode)
 
+    def prefill_cost(self, tokens: int, depth_sum: float) -> float:
+        """Seconds for `tokens` prompt tokens whose positions sum to `depth_sum`."""
+        return min(line.base * tokens + line.slope * depth_sum for line in self.prefill)
+
+    def decode_cost(self, tokens: int, depth_sum: float) -> float:
+        """The same for single-sequence decode steps."""
+        return min(line.base * tokens + line.slope * depth_sum for line in self.decode)
+
     def prefill_tok_s(self, depth: float = 0) -> float:
         return 1 / min(line.at(depth) for line in self.prefill)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from mafia.events import BaseEvent, InvalidAction, ModelCall
 
@@ -49,6 +49,44 @@ class PeakPss:
 
 
 @dataclass
+class Breakdown:
+    """A game's wall time split by where it went (batched backend only), each llama.cpp part
+    beside its floor: the same tokens at this machine's raw rates for their depth. The parts
+    add up: wall - floor = outside + python + (prompt - prompt floor) + (steps - steps floor)
+    + reread."""
+
+    outside_s: float  # wall minus the backend's batches: engine, players, event-loop hops
+    python_s: float  # in the backend's batches but not in llama_decode
+    batches: int
+    prompt_s: float  # llama_decode of prompt tails, shared prefixes and option paths
+    prompt_floor_s: float
+    prompt_tokens: int
+    prompt_decodes: int
+    step_s: float  # llama_decode of generation steps (one token per speaking seat)
+    step_floor_s: float  # at the single-sequence decode rate: a shared step can beat it
+    step_tokens: int
+    step_decodes: int
+    reread_s: float  # floor of the tokens evaluated minus the game's floor: text read again
+
+    @classmethod
+    def of(cls, wall_s: float, floor_s: float, profile: Any, rates: Any) -> "Breakdown":
+        p, g = profile.prompt, profile.step
+        prompt_floor = rates.prefill_cost(p.tokens, p.depth)
+        step_floor = rates.decode_cost(g.tokens, g.depth)
+        return cls(outside_s=wall_s - profile.run_s, python_s=profile.run_s - p.s - g.s,
+                   batches=profile.runs, prompt_s=p.s, prompt_floor_s=prompt_floor,
+                   prompt_tokens=p.tokens, prompt_decodes=p.decodes, step_s=g.s,
+                   step_floor_s=step_floor, step_tokens=g.tokens, step_decodes=g.decodes,
+                   reread_s=prompt_floor + step_floor - floor_s)
+
+    @classmethod
+    def total(cls, parts: list["Breakdown"]) -> "Breakdown | None":
+        if not parts:
+            return None
+        return cls(**{f.name: sum(getattr(b, f.name) for b in parts) for f in fields(cls)})
+
+
+@dataclass
 class GameFigures:
     seed: int
     winner: str
@@ -73,6 +111,7 @@ class GameFigures:
     prefill_tok_s_1k: float | None = None  # ... and at depth 1,000
     decode_tok_s_1k: float | None = None
     prefill_depth: float | None = None  # mean depth of the prompt tokens new to their seat
+    breakdown: Breakdown | None = None
 
     @property
     def floor_ratio(self) -> float | None:

@@ -250,3 +250,27 @@ def test_in_a_real_game_batched_choices_match_the_reference_backend(tmp_path) ->
     clear = [(a, b) for a, b in pairs if _margin(b) > CLEAR_MARGIN]
     assert clear  # a game always has some clear choices
     assert all(np.argmax(a) == np.argmax(b) for a, b in clear)
+
+
+def test_the_profile_counts_every_token_evaluated_and_every_generation_step(group) -> None:
+    """`mafia bench`'s breakdown of the wall time reads these counters: prompt tokens
+    evaluated (what the results say was neither reused nor copied, plus the option paths
+    scored after the prompt) and one token per speaking seat per generation step."""
+    from mafia.agents.backends.multi_seq import PROFILE
+
+    _fresh(group)
+    before = PROFILE.snapshot()
+    choices = _choose_together(group, [_prompt("Carol", "nothing"), _prompt("Eve", "nothing")])
+    texts = group.ctx.run([TextJob(i, _prompt(n, "nothing").replace("votes to eliminate:",
+                                                                     "says: I think"),
+                                   seed=3, max_tokens=6, stop=("\n",),
+                                   params=SamplingParams(temperature=0.8))
+                           for i, n in enumerate(("Carol", "Eve"))])
+    used = PROFILE.snapshot().since(before)
+    evaluated = sum(c.prompt_tokens - c.reused_tokens - c.shared_tokens for c in choices)
+    evaluated += sum(c.generated_tokens for c in choices)  # option paths beyond the first token
+    evaluated += sum(r.prompt_tokens - r.reused_tokens - r.shared_tokens for r in texts)
+    assert used.prompt.tokens == evaluated
+    # a message's first token is sampled from the prompt's logits; each later one after a step
+    assert used.step.tokens == sum(r.generated_tokens - 1 for r in texts) > 0
+    assert used.runs == 2 and used.prompt.s > 0 and used.run_s >= used.prompt.s + used.step.s

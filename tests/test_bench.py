@@ -172,3 +172,20 @@ def test_the_rate_meter_measures_the_real_model_at_two_depths() -> None:
     assert all(line.base > 0 and line.slope >= 0 for line in rates.prefill + rates.decode)
     assert rates.prefill_tok_s(1000) <= rates.prefill_tok_s(0)
     assert rates.prefill_tok_s() > rates.decode_tok_s()
+
+
+def test_the_breakdown_parts_add_up_to_wall_minus_floor() -> None:
+    from mafia.agents.backends.multi_seq import Phase, Profile
+    from mafia.bench import Breakdown
+
+    rates = _rates(prefill_slope=1e-6, decode_slope=1e-5)
+    profile = Profile(runs=10, run_s=9.0, prompt=Phase(6.0, 2000, 2000 * 300, 12),
+                      step=Phase(2.5, 100, 100 * 500, 50))
+    b = Breakdown.of(wall_s=10.0, floor_s=7.0, profile=profile, rates=rates)
+    assert b.outside_s == pytest.approx(1.0) and b.python_s == pytest.approx(0.5)
+    assert b.prompt_floor_s == pytest.approx(rates.prefill_cost(2000, 2000 * 300))
+    parts = (b.outside_s + b.python_s + b.prompt_s - b.prompt_floor_s + b.step_s
+             - b.step_floor_s + b.reread_s)
+    assert parts == pytest.approx(10.0 - 7.0)
+    total = Breakdown.total([b, b])
+    assert total is not None and total.prompt_tokens == 4000 and total.reread_s == 2 * b.reread_s

@@ -20,9 +20,10 @@ rounding); callers make the batch composition deterministic.
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,53 @@ from mafia.agents.backends.sampling import SamplingParams, pick, sample_token, t
 
 BATCH = 1024  # tokens per llama_decode call (longer work is split, in order)
 MIN_COPY = 32  # a stream copy costs a few ms: worth it only for a longer shared prefix
+
+
+@dataclass
+class Phase:
+    """llama_decode work of one kind: seconds, tokens, the sum of their positions (a cost
+    linear in depth is then charged exactly) and llama_decode calls."""
+
+    s: float = 0.0
+    tokens: int = 0
+    depth: int = 0
+    decodes: int = 0
+
+    def minus(self, other: "Phase") -> "Phase":
+        return Phase(self.s - other.s, self.tokens - other.tokens, self.depth - other.depth,
+                     self.decodes - other.decodes)
+
+
+@dataclass
+class Profile:
+    """Where the batched backend's time goes, summed over every context of this process
+    (`mafia bench` takes the difference around each game)."""
+
+    runs: int = 0  # MultiSeqContext.run calls (batches of jobs)
+    run_s: float = 0.0  # inside them: decoding, tokenizing, sampling, scoring, bookkeeping
+    prompt: Phase = field(default_factory=Phase)  # prompt tails and option paths
+    step: Phase = field(default_factory=Phase)  # generation: one token per speaking seat
+
+    def since(self, before: "Profile") -> "Profile":
+        return Profile(self.runs - before.runs, self.run_s - before.run_s,
+                       self.prompt.minus(before.prompt), self.step.minus(before.step))
+
+    def snapshot(self) -> "Profile":
+        with _PROFILE_LOCK:
+            return Profile(self.runs, self.run_s, replace(self.prompt), replace(self.step))
+
+    def add(self, phase: str, seconds: float, entries: Sequence[tuple[int, int, int, bool]],
+            decodes: int) -> None:
+        with _PROFILE_LOCK:
+            counter: Phase = getattr(self, phase)
+            counter.s += seconds
+            counter.tokens += len(entries)
+            counter.depth += sum(e[1] for e in entries)
+            counter.decodes += decodes
+
+
+PROFILE = Profile()
+_PROFILE_LOCK = threading.Lock()  # contexts of several models may run in several threads
 
 
 @dataclass
@@ -185,11 +233,14 @@ class MultiSeqContext:
 
     # ---- decoding --------------------------------------------------------------------------
 
-    def _decode(self, entries: list[tuple[int, int, int, bool]]) -> dict[int, np.ndarray]:
+    def _decode(self, entries: list[tuple[int, int, int, bool]],
+                phase: str = "prompt") -> dict[int, np.ndarray]:
         """Evaluate (token, position, sequence, wants logits) entries in order; returns the
-        logits of the entries that asked, by entry index."""
+        logits of the entries that asked, by entry index. `phase` ("prompt" or "step") is
+        what the time counts as in PROFILE."""
         out: dict[int, np.ndarray] = {}
         b = self.batch
+        spent = 0.0
         for start in range(0, len(entries), BATCH):
             chunk = entries[start:start + BATCH]
             for i, (token, pos, seq, logits) in enumerate(chunk):
@@ -199,7 +250,9 @@ class MultiSeqContext:
                 b.seq_id[i][0] = seq
                 b.logits[i] = 1 if logits else 0
             b.n_tokens = len(chunk)
+            t0 = time.perf_counter()
             rc = self.raw.llama_decode(self.ctx, b)
+            spent += time.perf_counter() - t0
             if rc != 0:
                 raise RuntimeError(f"llama_decode failed ({rc})")
             self.unsettled.clear()
@@ -207,16 +260,22 @@ class MultiSeqContext:
                 if logits:
                     ptr = self.raw.llama_get_logits_ith(self.ctx, i)
                     out[start + i] = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).copy()
+        PROFILE.add(phase, spent, entries, -(-len(entries) // BATCH))
         return out
 
     def run(self, jobs: Sequence[Job]) -> list[JobResult]:
         """Run the jobs of one moment together (one job per seat)."""
         with self.lock:
+            t0 = time.perf_counter()
             try:
                 return self._run(jobs)
             except RuntimeError:
                 self._clear()  # the cells may be half written; the next calls start cold
                 raise
+            finally:
+                with _PROFILE_LOCK:
+                    PROFILE.runs += 1
+                    PROFILE.run_s += time.perf_counter() - t0
 
     def _run(self, jobs: Sequence[Job]) -> list[JobResult]:
         works = [_Work(job, self.tokenize(job.prompt)) for job in jobs]
@@ -336,7 +395,7 @@ class MultiSeqContext:
                 return
             entries = [(w.generated[-1], len(self.cached[w.job.seq]), w.job.seq, True)
                        for w in active]
-            logits = self._decode(entries)
+            logits = self._decode(entries, "step")
             for i, w in enumerate(active):
                 self.cached[w.job.seq].append(w.generated[-1])
                 self._take(w, logits[i])

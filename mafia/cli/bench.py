@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from mafia.bench import GameFigures, PeakPss, figures, timed
+from mafia.bench import Breakdown, GameFigures, PeakPss, figures, timed
 from mafia.cli.common import (
     add_model_options, add_rules_options, model_options, non_negative_int, positive_int,
     rules_from_args,
@@ -41,6 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mafia.agents.backends.multi_seq import PROFILE
+
     rules = rules_from_args(args)
     specs = parse_specs(args.agents)
     console = Console(highlight=False, stderr=args.json)
@@ -53,15 +55,17 @@ def run(args: argparse.Namespace) -> int:
             with console.status(f"game {i + 1}/{args.games} (seed {seed})", spinner="dots"):
                 players, load_s = timed(lambda: build_players(specs, rules.players, seed,
                                                               model_options(args)))
+                before = PROFILE.snapshot()
                 result, wall_s = timed(lambda: play_game(rules, seed, players,
                                                          out_dir / f"seed{seed}.jsonl"))
+                profile = PROFILE.snapshot().since(before)
             game = figures(seed, result.winner.value, result.days, result.events, wall_s,
                            load_s, pss.peak)
             players = []  # let this game's contexts go before measuring or the next game
             if floor:
                 with console.status("measuring llama.cpp rates again", spinner="dots"):
                     floor.game_over()
-                game = floor.apply(game, result.events)
+                game = floor.apply(game, result.events, profile)
             games.append(game)
             console.print(f"game {i + 1}/{args.games}: seed {seed}, {result.winner.value}, "
                           f"{wall_s:.1f} s")
@@ -109,8 +113,33 @@ ROWS = (
     ("  prefill / decode tok/s, depth 1k",
      lambda g: _rates(g.prefill_tok_s_1k, g.decode_tok_s_1k)),
     ("wall / floor at depth-0 rates", lambda g: _opt(g.depth0_floor_ratio, ".2f")),
+    ("where the wall went, s (floor)", lambda g: ""),
+    ("  llama_decode, prompts", lambda g: _part(g, "prompt")),
+    ("    tokens / per llama_decode", lambda g: _per(g, "prompt")),
+    ("  llama_decode, generation steps", lambda g: _part(g, "step")),
+    ("    tokens / per step", lambda g: _per(g, "step")),
+    ("  text re-read (+) or copied beyond the floor (-)", lambda g: _opt(g.breakdown and g.breakdown.reread_s, ".1f")),
+    ("  backend Python (tokenize, sample, score)",
+     lambda g: _opt(g.breakdown and g.breakdown.python_s, ".1f")),
+    ("  outside the backend (engine, players)",
+     lambda g: _opt(g.breakdown and g.breakdown.outside_s, ".1f")),
     ("peak PSS MiB (so far)", lambda g: f"{g.peak_pss_mib:.0f}"),
 )
+
+
+def _part(g: GameFigures, phase: str) -> str:
+    b = g.breakdown
+    if b is None:
+        return "n/a"
+    return f"{getattr(b, phase + '_s'):.1f} ({getattr(b, phase + '_floor_s'):.1f})"
+
+
+def _per(g: GameFigures, phase: str) -> str:
+    b = g.breakdown
+    if b is None:
+        return "n/a"
+    tokens, decodes = getattr(b, phase + "_tokens"), getattr(b, phase + "_decodes")
+    return f"{tokens} / {tokens / decodes:.1f}" if decodes else f"{tokens} / -"
 
 
 def _rates(prefill: float | None, decode: float | None) -> str:
@@ -150,12 +179,15 @@ class Floor:
         with console.status("measuring llama.cpp prefill and decode rates", spinner="dots"):
             return cls(RateMeter(model, options.threads), token_counter(model))
 
-    def apply(self, game: GameFigures, events: Any) -> GameFigures:
+    def apply(self, game: GameFigures, events: Any, profile: Any) -> GameFigures:
         from mafia.agents.floor import floor_tokens
 
         tokens = floor_tokens(events, self.count)
         r = self.rates
-        return replace(game, floor_s=tokens.seconds(r),
+        floor_s = tokens.seconds(r)
+        # Only the batched backend counts its work (the simple one has no breakdown).
+        breakdown = Breakdown.of(game.wall_s, floor_s, profile, r) if profile.runs else None
+        return replace(game, floor_s=floor_s, breakdown=breakdown,
                        depth0_floor_s=tokens.seconds(r.at_depth_zero()),
                        floor_prefill_tokens=tokens.prefill, shared_tokens=tokens.shared_saved,
                        prefill_tok_s=r.prefill_tok_s(), decode_tok_s=r.decode_tok_s(),
@@ -186,7 +218,8 @@ def table(games: list[GameFigures], specs: list[str], players: int) -> Table:
             floor_s=sum(g.floor_s or 0 for g in games) or None,
             depth0_floor_s=sum(g.depth0_floor_s or 0 for g in games) or None,
             floor_prefill_tokens=sum(g.floor_prefill_tokens or 0 for g in games) or None,
-            shared_tokens=sum(g.shared_tokens or 0 for g in games) or None)
+            shared_tokens=sum(g.shared_tokens or 0 for g in games) or None,
+            breakdown=Breakdown.total([g.breakdown for g in games if g.breakdown]))
         t.add_column("total", justify="right", style="bold")
     for label, cell in ROWS:
         t.add_row(label, *(cell(g) for g in games), *((cell(total),) if total else ()))
