@@ -38,8 +38,11 @@ class PeakPss:
         while not self._stop.wait(self.interval_s):
             self.peak = max(self.peak, pss_bytes() or 0)
 
-    def __enter__(self) -> "PeakPss":
+    def start(self) -> None:
         self._thread.start()
+
+    def __enter__(self) -> "PeakPss":
+        self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -20,11 +20,12 @@ import importlib.metadata
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from mafia import __version__
+from mafia.bench import PeakPss, pss_bytes
 from mafia.config import Rules, filled_rules
 from mafia.engine import Engine, run_game, run_games
 from mafia.errors import MafiaError
@@ -116,6 +117,22 @@ class GameOutcome:
     index: int
     winner: str
     days: int
+    worker: int | None = None  # the process that played it (local executor), and its
+    peak_pss_mib: float | None = None  # peak memory so far (PSS: shared pages split fairly)
+
+
+_MEMORY: PeakPss | None = None  # this worker process's memory sampler, started on first use
+
+
+def _stamped(outcomes: list[GameOutcome]) -> list[GameOutcome]:
+    """The outcomes with this process's id and peak PSS so far (the sweep prints the peak
+    per worker: a process playing K games in flight holds K games' contexts at once)."""
+    global _MEMORY
+    if _MEMORY is None:
+        _MEMORY = PeakPss()
+        _MEMORY.start()
+    peak = max(_MEMORY.peak, pss_bytes() or 0) / 2**20
+    return [replace(o, worker=os.getpid(), peak_pss_mib=peak) for o in outcomes]
 
 
 def play_planned(plan: SweepPlan, game: PlannedGame, folder: Path) -> GameOutcome:
@@ -149,7 +166,8 @@ def save_game(folder: Path, game: PlannedGame, data: bytes) -> None:
 
 def play_chunk(plan: SweepPlan, indices: Sequence[int], folder: str) -> list[GameOutcome]:
     """Worker entry point (top level, so process pools can pickle it)."""
-    return [play_planned(plan, plan.game(i), Path(folder)) for i in indices]
+    _stamped([])  # the sampler runs while the games play
+    return _stamped([play_planned(plan, plan.game(i), Path(folder)) for i in indices])
 
 
 def blocks(plan: SweepPlan, todo: Sequence[int], games: int) -> list[tuple[int, ...]]:
@@ -168,6 +186,7 @@ def play_block(plan: SweepPlan, indices: Sequence[int], folder: str,
     for the block's sake and not written."""
     from mafia.agents.model_seats import Block
 
+    _stamped([])  # the sampler runs while the games play
     games = [plan.game(i) for i in indices]
     block = Block([g.seat_specs for g in games])
     engines, buffers = [], []
@@ -183,7 +202,7 @@ def play_block(plan: SweepPlan, indices: Sequence[int], folder: str,
         if game.index not in skip:
             save_game(Path(folder), game, buffer.getvalue())
             out.append(GameOutcome(game.index, result.winner.value, result.days))
-    return out
+    return _stamped(out)
 
 
 def finished(folder: Path, games: int) -> dict[int, GameOutcome]:

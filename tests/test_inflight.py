@@ -10,6 +10,8 @@ sweep's."""
 
 from __future__ import annotations
 
+import json
+import os
 import random
 import shutil
 import time
@@ -53,6 +55,8 @@ def test_a_slow_machine_plays_the_same_games(tmp_path: Path, monkeypatch: pytest
     fast.mkdir(), slow.mkdir()
     outcomes = play_block(plan, (0, 1), str(fast))
     assert [o.index for o in outcomes] == [0, 1]
+    # each outcome carries its worker's peak memory so far (the sweep prints it per worker)
+    assert all(o.worker == os.getpid() and 100 < (o.peak_pss_mib or 0) < 4096 for o in outcomes)
 
     run = batched.BatchedModel._run
     jitter = random.Random(0)
@@ -87,3 +91,18 @@ def test_in_flight_mistakes_are_one_line(tmp_path: Path, extra: list[str], says:
                           *extra], capture_output=True, text=True, timeout=120)
     assert run.returncode != 0 and says in run.stderr
     assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
+
+
+def test_a_model_sweep_reports_each_workers_peak_memory(tmp_path: Path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "s"
+    run = subprocess.run([sys.executable, "-m", "mafia", "sweep", "--agents", "gemma3-270m",
+                          "--games", "2", "--in-flight", "2", "--players", "5", "--threads",
+                          "2", "--out", str(out)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    line = next(x for x in run.stderr.splitlines() if x.startswith("peak memory (PSS)"))
+    peaks = json.loads((out / "sweep.json").read_text())["runtime"]["peak_pss_mib"]
+    assert len(peaks) == 1 and 100 < peaks[0] < 4096 and f"{peaks[0]:,.0f} MiB" in line

@@ -28,7 +28,8 @@ from mafia.cli.common import (
 )
 from mafia.errors import MafiaError
 from mafia.sweep import (
-    GameOutcome, SweepPlan, blocks, finished, play_block, play_chunk, prepare_folder, runtime,
+    GameOutcome, SweepPlan, blocks, finished, play_block, play_chunk, prepare_folder,
+    record_runtime, runtime,
 )
 
 from mafia.agents.program import check_program_spec, is_program_spec
@@ -120,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     previous = signal.signal(signal.SIGTERM, _interrupt)
     ray_sweep = None
+    peaks: dict[int, float] = {}  # worker process -> its peak PSS (MiB)
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       RateColumn(), TimeRemainingColumn(), console=console,
@@ -139,6 +141,9 @@ def run(args: argparse.Namespace) -> int:
             with closing(games):
                 for outcomes in games:
                     wins.update(o.winner for o in outcomes)
+                    for o in outcomes:
+                        if o.worker is not None and o.peak_pss_mib is not None:
+                            peaks[o.worker] = max(peaks.get(o.worker, 0.0), o.peak_pss_mib)
                     progress.update(task, advance=len(outcomes), description=_wins(wins))
     except KeyboardInterrupt:
         complete = len(finished(folder, args.games))
@@ -155,6 +160,12 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"sweep: {args.games} games in {folder} ({len(todo)} played now, "
                   f"{len(done)} already done) in {seconds:.1f} s{rate} · {_wins(wins)}",
                   markup=False, soft_wrap=True)
+    if peaks and any(is_model_spec(s) for s in specs):
+        memory = sorted(peaks.values(), reverse=True)
+        console.print("peak memory (PSS) per worker: " + ", ".join(f"{m:,.0f}" for m in memory)
+                      + " MiB", markup=False, soft_wrap=True)
+        record_runtime(folder, {**runtime(args.executor, plan),
+                                "peak_pss_mib": [round(m, 1) for m in memory]})
     if ray_sweep is not None and ray_sweep.first_game_s is not None:
         console.print(f"ray: first game after {ray_sweep.first_game_s:.1f} s; "
                       f"{ray_sweep.replayed} games played again after a worker died",
