@@ -274,3 +274,27 @@ def test_the_profile_counts_every_token_evaluated_and_every_generation_step(grou
     # a message's first token is sampled from the prompt's logits; each later one after a step
     assert used.step.tokens == sum(r.generated_tokens - 1 for r in texts) > 0
     assert used.runs == 2 and used.prompt.s > 0 and used.run_s >= used.prompt.s + used.step.s
+
+
+def test_with_two_games_in_one_batch_each_games_news_is_read_once() -> None:
+    """Several games in flight: one batch holds seats of two games, which share the rules but
+    not their public records. Each game's new public lines are evaluated once, by one of its
+    seats, and copied by its other seats."""
+    group = BatchedModel(resolve("gemma3-270m"), n_seats=4, n_ctx=1024)
+    news = {"a": "Dave: I checked Bob last night and he is mafia, so vote for Bob today now.\n"
+                 "Eve: I do not trust Dave, he voted for Carol yesterday and Carol was town.\n",
+            "b": "Carol: Nobody died last night, so the doctor saved someone; who was it then?\n"
+                 "Bob: I think Alice is the one to watch, she has said nothing at all today.\n"}
+
+    def prompt(me: str, game: str, public: str) -> str:
+        return f"{HEADER}Game {game}.\n{public}Only {me} knows: {me} is a villager.\n{me} votes for"
+
+    seats = [("Alice", "a"), ("Carol", "a"), ("Eve", "b"), ("Dave", "b")]
+    _choose_together(group, [prompt(n, g, "Day 1.\n") for n, g in seats])
+    second = _choose_together(group, [prompt(n, g, "Day 1.\n" + news[g]) for n, g in seats])
+    evaluated = [c.prompt_tokens - c.shared_tokens - c.reused_tokens for c in second]
+    for g in ("a", "b"):
+        assert len(group.ctx.tokenize(news[g])) > 32  # more than a copy's minimum
+    own = [i for i in range(4) if evaluated[i] < 20]  # a copier reads only its own tail
+    assert len(own) == 2 and {seats[i][1] for i in own} == {"a", "b"}  # one per game
+    assert sum(evaluated) < sum(len(group.ctx.tokenize(n)) for n in news.values()) + 4 * 20

@@ -122,7 +122,7 @@ class _Work:
     tokens: list[int]
     keep: int = 0  # prompt tokens already in the seat's cells
     copied: int = 0  # of those, copied from another seat in this call
-    fresh: int = 0  # of those, evaluated in this call (the batch's shared prefix)
+    fresh: int = 0  # of those, evaluated in this call (a shared prefix it read for all)
     result: JobResult = field(default_factory=JobResult)
     options: list[list[int]] = field(default_factory=list)  # option tokens after the prompt
     paths: list[tuple[int, ...]] = field(default_factory=list)  # deepest inner trie paths
@@ -300,12 +300,31 @@ class MultiSeqContext:
         """Text every prompt of this batch starts with and some seats have not read yet (the
         rules at a game's first batch; later, the public lines since a seat's last call) is
         read once, by the seat that holds most of it already, so that the others can copy it
-        from that seat in `_attach` instead of each evaluating it again."""
+        from that seat in `_attach` instead of each evaluating it again. Then the same within
+        each group of prompts that share much more than the whole batch does: with several
+        games in flight, the batch shares the rules and each game's seats their own public
+        record (in one game there is no such group, and nothing more happens)."""
         if len(works) < 2:
             return
         n = min(len(w.tokens) for w in works) - 1
         for w in works[1:]:
             n = min(n, common_prefix(works[0].tokens, w.tokens))
+        self._read_once(works, n)
+        groups: list[list[_Work]] = []
+        for w in works:  # in seat order: the grouping is a function of the prompts alone
+            group = next((g for g in groups if common_prefix(g[0].tokens, w.tokens)
+                          > n + MIN_COPY), None)
+            if group is None:
+                groups.append([w])
+            else:
+                group.append(w)
+        if len(groups) > 1:
+            for group in groups:
+                self._share_prefix(group)
+
+    def _read_once(self, works: list[_Work], n: int) -> None:
+        """The first n tokens, which every work's prompt starts with, evaluated for one of
+        them (the one holding most already) if others would otherwise read them again."""
         held = {w.job.seq: common_prefix(self.cached.get(w.job.seq, []), w.tokens[:n])
                 for w in works}
         donor = max(works, key=lambda w: held[w.job.seq])
@@ -316,7 +335,8 @@ class MultiSeqContext:
             seq = donor.job.seq
             self._decode([(t, p, seq, False) for p, t in enumerate(donor.tokens[keep:n], keep)])
             self.cached[seq] = donor.tokens[:n]
-        donor.fresh, donor.copied = n - keep, copied
+        donor.fresh += n - keep
+        donor.copied = max(donor.copied, copied)
 
     def _plan_options(self, w: _Work) -> None:
         """Option tokens after the prompt, and the deepest inner paths of their trie: the
