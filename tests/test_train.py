@@ -33,6 +33,9 @@ def test_dataset_examples_are_plain_prompts_with_the_teachers_answers(tmp_path: 
     again = tmp_path / "again.jsonl"
     main(["train", "data", "--games", "2", "--seed", "5", "--out", str(again)])
     assert again.read_text() == out.read_text()  # seeded
+    pooled = tmp_path / "pooled.jsonl"  # games played in two processes: the same file
+    main(["train", "data", "--games", "2", "--seed", "5", "--workers", "2", "--out", str(pooled)])
+    assert pooled.read_text() == out.read_text()
 
 
 def test_a_student_plays_and_the_teacher_labels(tmp_path: Path) -> None:

@@ -25,6 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the student plays every seat and the teacher only labels its "
                         "decisions (DAgger: the states its own play reaches)")
     d.add_argument("--threads", type=positive_int, help="llama.cpp threads for the student")
+    d.add_argument("--workers", type=positive_int, default=1,
+                   help="games played at once in separate processes (default 1; e.g. 2 "
+                        "with --threads 1 for a student on 2 cores); the file is the same")
     d.set_defaults(run=run_data)
     f = verbs.add_parser("fit", help="train a LoRA adapter on a dataset and export it")
     f.add_argument("data", type=Path, nargs="+",
@@ -73,7 +76,7 @@ def run_data(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
     from mafia.config import make_rules
-    from mafia.train.data import write_dataset
+    from mafia.train.data import token_counter, write_dataset
 
     from mafia.agents.registry import resolve
     from mafia.agents.specs import ModelOptions, is_model_spec
@@ -81,7 +84,7 @@ def run_data(args: argparse.Namespace) -> int:
     model = resolve(args.model)
     if args.student and is_model_spec(args.student):
         resolve(args.student)  # an unknown model is one error line before any game
-    count = _token_counter(model.path)
+    count = token_counter(model.path)
     rules = make_rules(players=args.players)
     try:
         args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -97,16 +100,10 @@ def run_data(args: argparse.Namespace) -> int:
                               on_game=lambda done, n: progress.update(
                                   task, completed=done, description=f"{kind} games ({n} examples)"),
                               student=args.student,
-                              options=ModelOptions(threads=args.threads, reuse_models=True))
+                              options=ModelOptions(threads=args.threads, reuse_models=True),
+                              workers=args.workers, model_path=model.path)
     print(f"{total} examples from {args.games} games -> {args.out}")
     return 0
-
-
-def _token_counter(path: Path):  # type: ignore[no-untyped-def]
-    from mafia.agents.backends.llama_loading import load_llama
-
-    llm = load_llama(model_path=str(path), vocab_only=True, verbose=False)
-    return lambda text: len(llm.tokenize(text.encode(), add_bos=True, special=False))
 
 
 def run_fit(args: argparse.Namespace) -> int:

@@ -23,9 +23,11 @@ claim the student never made.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures as cf
 import json
+import multiprocessing
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -107,32 +109,82 @@ def game_seed(seed: int, i: int) -> int:
 def write_dataset(out: TextIO, *, rules: Rules, games: int, seed: int,
                   count_tokens: Callable[[str], int], base: dict[str, Any],
                   on_game: Callable[[int, int], None] | None = None,
-                  student: str | None = None, options: ModelOptions = ModelOptions()) -> int:
+                  student: str | None = None, options: ModelOptions = ModelOptions(),
+                  workers: int = 1, model_path: Path | None = None) -> int:
     """Play `games` games (the teacher's, or the student's with the teacher's labels) and
-    write their examples; returns the example count."""
+    write their examples, in game order; returns the example count. With `workers` > 1 the
+    games are played in that many processes (each game is a function of its seed, so the
+    file is the same); they count tokens with `model_path`'s tokenizer."""
     book = PlainBook()
     meta = {"format": FORMAT, **base, "profile": "plain", "prompt_hash": book.hash,
             "teacher": "heuristic", "games": games, "seed": seed, "players": rules.players,
             "budget_tokens": PLAIN_BUDGET, **({"student": student} if student else {})}
     out.write(json.dumps(meta) + "\n")
     total = 0
-    for i in range(games):
-        s = game_seed(seed, i)
-        examples: list[Example] = []
-        students = (build_players([student], rules.players, s, options) if student
-                    else [None] * rules.players)
-        players = [Recorder(HeuristicPlayer(s, seat),
-                            PlainPrompt(book, count_tokens=count_tokens,
-                                        budget_tokens=PLAIN_BUDGET), i, s, examples,
-                            students[seat])
-                   for seat in range(rules.players)]
-        asyncio.run(Engine(rules, s, players).run())
+    for i, examples in enumerate(_games(rules, games, seed, count_tokens, student, options,
+                                        workers, model_path)):
         for ex in examples:
-            out.write(json.dumps(ex.to_json()) + "\n")
+            out.write(json.dumps(ex) + "\n")
         total += len(examples)
         if on_game is not None:
             on_game(i + 1, total)
     return total
+
+
+def game_examples(rules: Rules, seed: int, i: int, count_tokens: Callable[[str], int],
+                  student: str | None, options: ModelOptions) -> list[dict[str, Any]]:
+    """Game i of a dataset: its examples, as JSON objects."""
+    s = game_seed(seed, i)
+    book = PlainBook()
+    examples: list[Example] = []
+    students = (build_players([student], rules.players, s, options) if student
+                else [None] * rules.players)
+    players = [Recorder(HeuristicPlayer(s, seat),
+                        PlainPrompt(book, count_tokens=count_tokens, budget_tokens=PLAIN_BUDGET),
+                        i, s, examples, students[seat])
+               for seat in range(rules.players)]
+    asyncio.run(Engine(rules, s, players).run())
+    return [ex.to_json() for ex in examples]
+
+
+def _games(rules: Rules, games: int, seed: int, count_tokens: Callable[[str], int],
+           student: str | None, options: ModelOptions, workers: int,
+           model_path: Path | None) -> Iterator[list[dict[str, Any]]]:
+    """Each game's examples, in game order."""
+    if workers <= 1 or games <= 1:
+        for i in range(games):
+            yield game_examples(rules, seed, i, count_tokens, student, options)
+        return
+    assert model_path is not None, "workers need the tokenizer's model file"
+    context = multiprocessing.get_context("spawn")  # the parent has threads (progress)
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(_worker_game, rules, seed, i, str(model_path), student, options)
+                   for i in range(games)]
+        try:
+            for future in futures:  # in game order; later games finish meanwhile
+                yield future.result()
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+
+
+_COUNTERS: dict[str, Callable[[str], int]] = {}  # a worker's tokenizer, loaded once
+
+
+def _worker_game(rules: Rules, seed: int, i: int, model_path: str, student: str | None,
+                 options: ModelOptions) -> list[dict[str, Any]]:
+    if model_path not in _COUNTERS:
+        _COUNTERS[model_path] = token_counter(Path(model_path))
+    return game_examples(rules, seed, i, _COUNTERS[model_path], student, options)
+
+
+def token_counter(path: Path) -> Callable[[str], int]:
+    """Tokens of a text as the plain prompt's budget counts them (the model's tokenizer)."""
+    from mafia.agents.backends.llama_loading import load_llama
+
+    llm = load_llama(model_path=str(path), vocab_only=True, verbose=False)
+    return lambda text: len(llm.tokenize(text.encode(), add_bos=True, special=False))
 
 
 def read_dataset(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
