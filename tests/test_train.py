@@ -36,6 +36,15 @@ def test_dataset_examples_are_plain_prompts_with_the_teachers_answers(tmp_path: 
     pooled = tmp_path / "pooled.jsonl"  # games played in two processes: the same file
     main(["train", "data", "--games", "2", "--seed", "5", "--workers", "2", "--out", str(pooled)])
     assert pooled.read_text() == out.read_text()
+    # --only: the same games, only the examples a selector matches, in the same order
+    rare = tmp_path / "rare.jsonl"
+    assert main(["train", "data", "--games", "2", "--seed", "5", "--only", "protect",
+                 "--only", "detective:speak", "--out", str(rare)]) == 0
+    rare_meta, kept = read_dataset(rare)
+    assert rare_meta["only"] == ["protect", "detective:speak"]
+    wanted = [e for e in examples if e["kind"] == "protect"
+              or (e["role"] == "detective" and e["kind"] == "speak")]
+    assert wanted and kept == wanted
 
 
 def test_a_student_plays_and_the_teacher_labels(tmp_path: Path) -> None:

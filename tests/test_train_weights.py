@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from mafia.errors import MafiaError
-from mafia.train.weights import Weight, example_role, parse_weight, weigh
+from mafia.train.weights import (Weight, example_role, parse_selector, parse_weight, selected,
+                                 weigh)
 
 
 def test_selectors_name_a_kind_a_role_or_both() -> None:
@@ -68,3 +69,20 @@ def test_a_role_missing_from_an_example_is_rebuilt_from_its_game_seed(tmp_path) 
     for e in examples:
         bare = {k: v for k, v in e.items() if k != "role"}
         assert example_role(meta, bare) == e["role"]
+
+
+@pytest.mark.parametrize("bad", ["vote=2", "sheriff", "", "vote:kill"])
+def test_a_bad_only_selector_is_one_clear_error_naming_the_flag(bad: str) -> None:
+    with pytest.raises(MafiaError, match=f"--only {bad}"):
+        parse_selector(bad)
+
+
+def test_only_keeps_an_example_that_any_selector_matches() -> None:
+    meta = {"players": 7}
+    ex = [{"seat": 0, "seed": 1, "role": "detective", "kind": "speak", "target": " x\n"},
+          {"seat": 1, "seed": 1, "role": "doctor", "kind": "protect", "target": " A",
+           "played": " B"},
+          {"seat": 2, "seed": 1, "role": "villager", "kind": "vote", "target": " A"}]
+    keep = [parse_selector("detective:speak"), parse_selector("protect:miss")]
+    assert [selected(meta, e, keep) for e in ex] == [True, True, False]
+    assert all(selected(meta, e, []) for e in ex)

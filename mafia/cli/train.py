@@ -28,6 +28,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--workers", type=positive_int, default=1,
                    help="games played at once in separate processes (default 1; e.g. 2 "
                         "with --threads 1 for a student on 2 cores); the file is the same")
+    d.add_argument("--only", action="append", default=[], metavar="SELECTOR",
+                   help="keep only the examples a selector matches (as in fit --weight, "
+                        "without =W: protect, detective, detective:speak...); repeatable, "
+                        "an example is kept if any matches")
     d.set_defaults(run=run_data)
     f = verbs.add_parser("fit", help="train a LoRA adapter on a dataset and export it")
     f.add_argument("data", type=Path, nargs="+",
@@ -81,6 +85,10 @@ def run_data(args: argparse.Namespace) -> int:
     from mafia.agents.registry import resolve
     from mafia.agents.specs import ModelOptions, is_model_spec
 
+    from mafia.train.weights import parse_selector
+
+    for text in args.only:
+        parse_selector(text)  # a bad selector is one error line before any game
     model = resolve(args.model)
     if args.student and is_model_spec(args.student):
         resolve(args.student)  # an unknown model is one error line before any game
@@ -101,7 +109,8 @@ def run_data(args: argparse.Namespace) -> int:
                                   task, completed=done, description=f"{kind} games ({n} examples)"),
                               student=args.student,
                               options=ModelOptions(threads=args.threads, reuse_models=True),
-                              workers=args.workers, model_path=model.path)
+                              workers=args.workers, model_path=model.path,
+                              only=tuple(args.only))
     print(f"{total} examples from {args.games} games -> {args.out}")
     return 0
 

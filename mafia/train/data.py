@@ -27,7 +27,7 @@ import concurrent.futures as cf
 import json
 import multiprocessing
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -35,6 +35,7 @@ from typing import Any, TextIO
 from mafia.config import Rules
 from mafia.decisions import Answer, Request
 from mafia.engine import Engine
+from mafia.train.weights import parse_selector, selected
 
 from mafia.agents.heuristic import HeuristicPlayer
 from mafia.agents.seating import build_players
@@ -110,19 +111,25 @@ def write_dataset(out: TextIO, *, rules: Rules, games: int, seed: int,
                   count_tokens: Callable[[str], int], base: dict[str, Any],
                   on_game: Callable[[int, int], None] | None = None,
                   student: str | None = None, options: ModelOptions = ModelOptions(),
-                  workers: int = 1, model_path: Path | None = None) -> int:
+                  workers: int = 1, model_path: Path | None = None,
+                  only: Sequence[str] = ()) -> int:
     """Play `games` games (the teacher's, or the student's with the teacher's labels) and
     write their examples, in game order; returns the example count. With `workers` > 1 the
     games are played in that many processes (each game is a function of its seed, so the
-    file is the same); they count tokens with `model_path`'s tokenizer."""
+    file is the same); they count tokens with `model_path`'s tokenizer. `only` (selectors as
+    in `fit --weight`, without the factor) keeps just the examples that match one of them:
+    a dataset of the rare decisions, from many games, costs no training on the rest."""
     book = PlainBook()
+    keep = [parse_selector(s) for s in only]
     meta = {"format": FORMAT, **base, "profile": "plain", "prompt_hash": book.hash,
             "teacher": "heuristic", "games": games, "seed": seed, "players": rules.players,
-            "budget_tokens": PLAIN_BUDGET, **({"student": student} if student else {})}
+            "budget_tokens": PLAIN_BUDGET, **({"student": student} if student else {}),
+            **({"only": [str(k).removesuffix("=1") for k in keep]} if keep else {})}
     out.write(json.dumps(meta) + "\n")
     total = 0
     for i, examples in enumerate(_games(rules, games, seed, count_tokens, student, options,
                                         workers, model_path)):
+        examples = [ex for ex in examples if selected(meta, ex, keep)]
         for ex in examples:
             out.write(json.dumps(ex) + "\n")
         total += len(examples)

@@ -74,6 +74,26 @@ def parse_weight(text: str) -> Weight:
     return Weight(role, kind, factor, miss)
 
 
+def parse_selector(text: str, flag: str = "--only") -> Weight:
+    """A bare SELECTOR (`protect`, `detective:speak`) as a Weight of factor 1."""
+    if "=" in text:
+        raise MafiaError(f"{flag} {text}: expected a SELECTOR without '=' (e.g. protect, "
+                         "detective, detective:speak)")
+    try:
+        return parse_weight(f"{text}=1")
+    except MafiaError as exc:
+        raise MafiaError(str(exc).replace(f"--weight {text}=1", f"{flag} {text}")) from None
+
+
+def selected(meta: dict[str, Any], example: dict[str, Any], selectors: Sequence[Weight]) -> bool:
+    """Whether an example matches any of the selectors (all of them when there are none)."""
+    if not selectors:
+        return True
+    role = example_role(meta, example)
+    missed = "played" in example and example["played"] != example["target"]
+    return any(s.matches(role, example["kind"], missed) for s in selectors)
+
+
 def example_role(meta: dict[str, Any], example: dict[str, Any]) -> str:
     """The role of the seat that made the example."""
     if "role" in example:
