@@ -46,6 +46,12 @@ class Block:
                 self.seats[spec] = self.seats.get(spec, 0) + list(specs).count(spec)
         self.groups: dict[str, Any] = {}
 
+    def close(self) -> None:
+        """Free every model context of the block (its games are over)."""
+        for group in self.groups.values():
+            group.close()
+        self.groups.clear()
+
 
 class LLMPlayerFactory:
     """Resolves each model spec once and builds each seat's backend: a handle on the model's

@@ -190,13 +190,16 @@ def play_block(plan: SweepPlan, indices: Sequence[int], folder: str,
     games = [plan.game(i) for i in indices]
     block = Block([g.seat_specs for g in games])
     engines, buffers = [], []
-    for slot, game in enumerate(games):
-        players = build_players(list(game.seat_specs), plan.rules.players, game.seed,
-                                plan.options, block=block, slot=slot)
-        buffers.append(TranscriptBuffer())
-        engines.append(Engine(plan.rules, game.seed, players, sinks=[buffers[-1]]))
-        block.lockstep.join(slot)
-    results = run_games(engines, ended=block.lockstep.leave)
+    try:
+        for slot, game in enumerate(games):
+            players = build_players(list(game.seat_specs), plan.rules.players, game.seed,
+                                    plan.options, block=block, slot=slot)
+            buffers.append(TranscriptBuffer())
+            engines.append(Engine(plan.rules, game.seed, players, sinks=[buffers[-1]]))
+            block.lockstep.join(slot)
+        results = run_games(engines, ended=block.lockstep.leave)
+    finally:
+        block.close()  # before the worker's next block allocates its contexts
     out = []
     for game, result, buffer in zip(games, results, buffers):
         if game.index not in skip:

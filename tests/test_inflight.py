@@ -53,8 +53,22 @@ def test_a_slow_machine_plays_the_same_games(tmp_path: Path, monkeypatch: pytest
     plan = _plan(("gemma3-270m", "random"), 2)
     fast, slow = tmp_path / "fast", tmp_path / "slow"
     fast.mkdir(), slow.mkdir()
+    made: list[batched.MultiSeqContext] = []
+
+    class Recorded(batched.MultiSeqContext):
+        def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(batched, "MultiSeqContext", Recorded)
     outcomes = play_block(plan, (0, 1), str(fast))
+    monkeypatch.undo()
     assert [o.index for o in outcomes] == [0, 1]
+    # the block's context is freed when it returns, before a next block allocates its own
+    # (not left to the cycle collector: that doubled a worker's memory)
+    assert made and all(not c._finalizer.alive for c in made)
+    with pytest.raises(RuntimeError, match="closed"):
+        made[0].run([])
     # each outcome carries its worker's peak memory so far (the sweep prints it per worker)
     assert all(o.worker == os.getpid() and 100 < (o.peak_pss_mib or 0) < 4096 for o in outcomes)
 

@@ -185,6 +185,12 @@ class MultiSeqContext:
 
     # ---- cache bookkeeping -----------------------------------------------------------------
 
+    def close(self) -> None:
+        """Free the context (its KV cells) now, not whenever the garbage collector finds it;
+        later runs fail with RuntimeError. Idempotent."""
+        with self.lock:
+            self._finalizer()
+
     def forget(self, seq: int) -> None:
         with self.lock:
             self.raw.llama_memory_seq_rm(self.mem, seq, -1, -1)
@@ -266,6 +272,8 @@ class MultiSeqContext:
     def run(self, jobs: Sequence[Job]) -> list[JobResult]:
         """Run the jobs of one moment together (one job per seat)."""
         with self.lock:
+            if not self._finalizer.alive:
+                raise RuntimeError("the multi-sequence context was closed")
             t0 = time.perf_counter()
             try:
                 return self._run(jobs)
