@@ -124,14 +124,19 @@ class GameOutcome:
 _MEMORY: PeakPss | None = None  # this worker process's memory sampler, started on first use
 
 
-def _stamped(outcomes: list[GameOutcome]) -> list[GameOutcome]:
-    """The outcomes with this process's id and peak PSS so far (the sweep prints the peak
-    per worker: a process playing K games in flight holds K games' contexts at once)."""
+def _watch_memory() -> PeakPss:
+    """This worker's memory sampler, started on the first call (it runs while games play)."""
     global _MEMORY
     if _MEMORY is None:
         _MEMORY = PeakPss()
         _MEMORY.start()
-    peak = max(_MEMORY.peak, pss_bytes() or 0) / 2**20
+    return _MEMORY
+
+
+def _stamped(outcomes: list[GameOutcome]) -> list[GameOutcome]:
+    """The outcomes with this process's id and peak PSS so far (the sweep prints the peak
+    per worker: a process playing K games in flight holds K games' contexts at once)."""
+    peak = max(_watch_memory().peak, pss_bytes() or 0) / 2**20
     return [replace(o, worker=os.getpid(), peak_pss_mib=peak) for o in outcomes]
 
 
@@ -166,7 +171,7 @@ def save_game(folder: Path, game: PlannedGame, data: bytes) -> None:
 
 def play_chunk(plan: SweepPlan, indices: Sequence[int], folder: str) -> list[GameOutcome]:
     """Worker entry point (top level, so process pools can pickle it)."""
-    _stamped([])  # the sampler runs while the games play
+    _watch_memory()
     return _stamped([play_planned(plan, plan.game(i), Path(folder)) for i in indices])
 
 
@@ -186,7 +191,7 @@ def play_block(plan: SweepPlan, indices: Sequence[int], folder: str,
     for the block's sake and not written."""
     from mafia.agents.model_seats import Block
 
-    _stamped([])  # the sampler runs while the games play
+    _watch_memory()
     games = [plan.game(i) for i in indices]
     block = Block([g.seat_specs for g in games])
     engines, buffers = [], []
