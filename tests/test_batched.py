@@ -31,9 +31,11 @@ def _prompt(me: str, secret: str) -> str:
             f"Bob: I think Alice is lying.\n{me} votes to eliminate:")
 
 
-@pytest.fixture(scope="module")
-def group() -> BatchedModel:
-    return BatchedModel(resolve("gemma3-270m"), n_seats=3, n_ctx=1024)
+@pytest.fixture(scope="module", params=["streams", "unified"])
+def group(request: pytest.FixtureRequest) -> BatchedModel:
+    """Both KV layouts: a stream per seat (the default), and one cache whose shared cells
+    carry several seats' ids (MAFIA_KV_LAYOUT=unified)."""
+    return BatchedModel(resolve("gemma3-270m"), n_seats=3, n_ctx=1024, layout=request.param)
 
 
 def _fresh(group: BatchedModel) -> None:

@@ -39,7 +39,7 @@ class BatchedModel:
 
     def __init__(self, model: ResolvedModel, *, n_seats: int, n_ctx: int = 2048,
                  n_threads: int | None = None, n_gpu_layers: int = 0,
-                 lockstep: "Lockstep | None" = None) -> None:
+                 lockstep: "Lockstep | None" = None, layout: str | None = None) -> None:
         self.model = model
         self.lockstep = lockstep  # several games in flight: batches form at its barrier
         if lockstep is not None:
@@ -52,7 +52,8 @@ class BatchedModel:
             self.llm = load_llama(model_path=str(model.path), n_ctx=64, n_threads=n_threads,
                                   n_gpu_layers=n_gpu_layers, seed=0, verbose=False)
             self.ctx = MultiSeqContext(self.llm, n_seats=n_seats, n_ctx_per_seat=n_ctx,
-                                       n_threads=n_threads, flash_attn=use_flash_attn(self.llm))
+                                       n_threads=n_threads, flash_attn=use_flash_attn(self.llm),
+                                       layout=layout)
             if model.adapter is not None:
                 set_adapter(self.llm, self.ctx.ctx, str(model.adapter))
         except (ValueError, RuntimeError, OSError) as exc:

@@ -2,11 +2,20 @@
 
 Why: with one `Llama` per seat, each seat re-reads text every other seat has read (the rules
 header) and each call is a small batch (slow per token on a CPU). Here:
-  - each seat is a sequence with its own KV stream (`kv_unified = false`), so attention only
-    ever looks at that seat's own cells: measured 17% faster than one unified cache for seven
-    seats' tails, where every token also scans the other seats' masked cells;
-  - a seat whose cache is empty copies another seat's stream and keeps the longest matching
-    prefix (llama.cpp copies whole streams only), so shared text is read once;
+  - each seat is a sequence with its own KV stream (`kv_unified = false`, the default
+    layout), so attention only ever looks at that seat's own cells. llama.cpp splits a batch
+    over several streams into ubatches of equal token counts per consecutive sequence, so
+    seven seats' tails of different lengths run as several small ubatches, each paying a
+    pass over the weights: on 2 cores of an AMD EPYC, seven tails of 8-60 tokens (200 in
+    all) took 515 ms as streams, 377 ms in one cache and 342 ms as one 200-token sequence.
+    The other layout, one cache for every seat (`MAFIA_KV_LAYOUT=unified`), batches them in
+    one ubatch and stores shared text once (its cells carry every sharing seat's id; a
+    seat attends only to its own, and flash attention skips masked cells), but every token
+    then scans the mask of every seat's cells: in whole games it was faster per prompt token
+    for the plain profile (2.49 against 2.79 ms) and slower for the assisted one (2.57
+    against 2.22 ms), whose seats share less (docs/bench.md);
+  - a seat whose cache is empty takes the longest matching prefix of another seat's cells,
+    so shared text is read once;
   - the jobs of one engine moment (every living player voting, say) are decoded together: all
     prompt tails in one batch, then one token per speaking seat per step;
   - choices are scored by the log-probability of each option's tokens; the option trie's
@@ -19,6 +28,7 @@ rounding); callers make the batch composition deterministic.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import weakref
@@ -28,10 +38,22 @@ from typing import Any
 
 import numpy as np
 
+from mafia.errors import MafiaError
+
 from mafia.agents.backends.sampling import SamplingParams, pick, sample_token, token_logprobs
 
 BATCH = 1024  # tokens per llama_decode call (longer work is split, in order)
 MIN_COPY = 32  # a stream copy costs a few ms: worth it only for a longer shared prefix
+LAYOUTS = ("streams", "unified")  # a KV stream per seat, or one KV cache for every seat
+
+
+def kv_layout() -> str:
+    """The KV layout new contexts use: `MAFIA_KV_LAYOUT` (for benchmarks that compare the
+    two, e.g. `MAFIA_KV_LAYOUT=unified mafia bench`), else streams (see the docstring)."""
+    layout = os.environ.get("MAFIA_KV_LAYOUT", "streams")
+    if layout not in LAYOUTS:
+        raise MafiaError(f"MAFIA_KV_LAYOUT={layout}: expected one of {', '.join(LAYOUTS)}")
+    return layout
 
 
 @dataclass
@@ -147,10 +169,12 @@ class MultiSeqContext:
     """Sequence i is seat i."""
 
     def __init__(self, llm: Any, *, n_seats: int, n_ctx_per_seat: int, n_threads: int,
-                 flash_attn: bool) -> None:
+                 flash_attn: bool, layout: str | None = None) -> None:
         import llama_cpp.llama_cpp as raw
 
         self.raw = raw
+        self.layout = layout or kv_layout()
+        unified = self.unified = self.layout == "unified"
         self.llm = llm
         self.n_seats = n_seats
         self.n_ctx_per_seat = n_ctx_per_seat
@@ -162,7 +186,7 @@ class MultiSeqContext:
         params.n_batch = BATCH
         params.n_ubatch = 512
         params.n_seq_max = n_seats
-        params.kv_unified = False
+        params.kv_unified = unified
         params.swa_full = True  # seats rewind their tails; a pruned sliding window could not
         params.flash_attn_type = (raw.LLAMA_FLASH_ATTN_TYPE_ENABLED if flash_attn
                                   else raw.LLAMA_FLASH_ATTN_TYPE_DISABLED)
@@ -231,8 +255,13 @@ class MultiSeqContext:
         return keep, 0
 
     def _copy(self, src: int, dst: int, keep: int) -> None:
-        """dst's cells become src's first `keep` cells (whole-stream copy, then trim)."""
+        """dst's cells become src's first `keep` cells. One cache: the cells gain dst's id
+        (nothing is copied). Streams: a whole-stream copy, done at the next decode, then
+        trimmed."""
         self.raw.llama_memory_seq_rm(self.mem, dst, -1, -1)
+        if self.unified:
+            self.raw.llama_memory_seq_cp(self.mem, src, dst, 0, keep)
+            return
         self.raw.llama_memory_seq_cp(self.mem, src, dst, -1, -1)
         self.raw.llama_memory_seq_rm(self.mem, dst, keep, -1)
         self.unsettled.add(dst)
