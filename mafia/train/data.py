@@ -124,7 +124,7 @@ def write_dataset(out: TextIO, *, rules: Rules, games: int, seed: int,
     meta = {"format": FORMAT, **base, "profile": "plain", "prompt_hash": book.hash,
             "teacher": "heuristic", "games": games, "seed": seed, "players": rules.players,
             "budget_tokens": PLAIN_BUDGET, **({"student": student} if student else {}),
-            **({"only": [str(k).removesuffix("=1") for k in keep]} if keep else {})}
+            **({"only": [k.selector for k in keep]} if keep else {})}
     out.write(json.dumps(meta) + "\n")
     total = 0
     for i, examples in enumerate(_games(rules, games, seed, count_tokens, student, options,

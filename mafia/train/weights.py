@@ -41,9 +41,13 @@ class Weight:
         return (self.role in (None, role) and self.kind in (None, kind)
                 and (missed or not self.miss))
 
+    @property
+    def selector(self) -> str:
+        """The selector without its factor, as `--only` takes it (`detective:speak`)."""
+        return ":".join(p for p in (self.role, self.kind, MISS if self.miss else None) if p)
+
     def __str__(self) -> str:
-        name = ":".join(p for p in (self.role, self.kind, "miss" if self.miss else None) if p)
-        return f"{name}={self.factor:g}"
+        return f"{self.selector}={self.factor:g}"
 
 
 def parse_weight(text: str) -> Weight:
@@ -89,9 +93,16 @@ def selected(meta: dict[str, Any], example: dict[str, Any], selectors: Sequence[
     """Whether an example matches any of the selectors (all of them when there are none)."""
     if not selectors:
         return True
-    role = example_role(meta, example)
-    missed = "played" in example and example["played"] != example["target"]
+    role, missed = _facts(meta, example, selectors)
     return any(s.matches(role, example["kind"], missed) for s in selectors)
+
+
+def _facts(meta: dict[str, Any], example: dict[str, Any],
+           selectors: Sequence[Weight]) -> tuple[str, bool]:
+    """What selectors match on besides the kind: the seat's role (only looked up when a
+    selector names one: old datasets rebuild it from the deal) and whether it is a miss."""
+    role = example_role(meta, example) if any(s.role for s in selectors) else ""
+    return role, "played" in example and example["played"] != example["target"]
 
 
 def example_role(meta: dict[str, Any], example: dict[str, Any]) -> str:
@@ -107,8 +118,7 @@ def weigh(meta: dict[str, Any], examples: Iterable[dict[str, Any]],
     """Each example's loss weight: the product of the factors of the selectors it matches."""
     out = []
     for ex in examples:
-        role = example_role(meta, ex) if any(w.role for w in weights) else ""
-        missed = "played" in ex and ex["played"] != ex["target"]
+        role, missed = _facts(meta, ex, weights)
         w = 1.0
         for sel in weights:
             if sel.matches(role, ex["kind"], missed):
