@@ -9,6 +9,7 @@ from typing import Any
 from mafia.errors import MafiaError
 
 from mafia.agents.backends.base import Backend
+from mafia.agents.backends.multi_seq import kv_layout
 from mafia.agents.llm_player import LLMPlayer
 from mafia.agents.plain_player import PlainPlayer
 from mafia.agents.plain_prompt import PlainBook
@@ -138,7 +139,7 @@ class LLMPlayerFactory:
             self.block.groups[spec] = BatchedModel(
                 model, n_seats=self.block.seats[spec], n_ctx=self.options.ctx,
                 n_threads=self.options.threads, n_gpu_layers=self.options.gpu_layers,
-                lockstep=self.block.lockstep)
+                lockstep=self.block.lockstep, layout=kv_layout(self.profile(spec)))
         return self.block.groups[spec]
 
     def _loaded(self, key: tuple[Any, ...], make: Any, *args: Any) -> Any:
@@ -155,7 +156,8 @@ class LLMPlayerFactory:
         model = self.models[spec]
         assert model is not None
         return BatchedModel(model, n_seats=n_seats, n_ctx=self.options.ctx,
-                            n_threads=self.options.threads, n_gpu_layers=self.options.gpu_layers)
+                            n_threads=self.options.threads, n_gpu_layers=self.options.gpu_layers,
+                            layout=kv_layout(self.profile(spec)))
 
     def _new_backend(self, spec: str) -> Backend:
         model = self.models[spec]

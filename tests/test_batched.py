@@ -15,7 +15,8 @@ import pytest
 
 from mafia.agents.backends.batched import BatchedModel
 from mafia.agents.backends.llama_cpp_backend import LlamaCppBackend
-from mafia.agents.backends.multi_seq import ChoiceJob, TextJob
+from mafia.agents.backends.multi_seq import ChoiceJob, TextJob, kv_layout
+from mafia.errors import MafiaError
 from mafia.agents.backends.sampling import SamplingParams
 from mafia.agents.registry import resolve
 
@@ -36,6 +37,17 @@ def group(request: pytest.FixtureRequest) -> BatchedModel:
     """Both KV layouts: a stream per seat (the default), and one cache whose shared cells
     carry several seats' ids (MAFIA_KV_LAYOUT=unified)."""
     return BatchedModel(resolve("gemma3-270m"), n_seats=3, n_ctx=1024, layout=request.param)
+
+
+def test_the_layout_follows_the_profile_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MAFIA_KV_LAYOUT", raising=False)
+    assert (kv_layout("plain"), kv_layout("assisted"), kv_layout()) == (
+        "unified", "streams", "streams")
+    monkeypatch.setenv("MAFIA_KV_LAYOUT", "streams")
+    assert kv_layout("plain") == "streams"
+    monkeypatch.setenv("MAFIA_KV_LAYOUT", "one")
+    with pytest.raises(MafiaError, match="MAFIA_KV_LAYOUT=one: expected auto or one of"):
+        kv_layout("plain")
 
 
 def _fresh(group: BatchedModel) -> None:

@@ -163,6 +163,7 @@ def test_a_few_steps_move_the_target_in_llama_cpp(tmp_path: Path,
     agent = header["players"][0]["agent"]
     assert agent["profile"] == "plain" and agent["adapter"] == str(adapter.resolve())
     assert len(agent["adapter_sha256"]) == 64
+    assert agent["kv_layout"] == "unified"  # plain seats share the public record's cells
 
 
 def test_the_shipped_adapter_fits_this_base_and_these_templates() -> None:

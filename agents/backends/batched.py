@@ -229,7 +229,7 @@ class SeatBackend:
     def describe(self) -> dict[str, Any]:
         # Threads and build are recorded because a seed's game can depend on them.
         return {**self.group.model.describe(), "threads": self.group.n_threads,
-                "llama_cpp": llama_cpp_version()}
+                "kv_layout": self.group.ctx.layout, "llama_cpp": llama_cpp_version()}
 
     def count_tokens(self, text: str) -> int:
         return len(self.group.ctx.tokenize(text))

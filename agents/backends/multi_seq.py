@@ -8,7 +8,8 @@ header) and each call is a small batch (slow per token on a CPU). Here:
     seven seats' tails of different lengths run as several small ubatches, each paying a
     pass over the weights: on 2 cores of an AMD EPYC, seven tails of 8-60 tokens (200 in
     all) took 515 ms as streams, 377 ms in one cache and 342 ms as one 200-token sequence.
-    The other layout, one cache for every seat (`MAFIA_KV_LAYOUT=unified`), batches them in
+    The other layout, one cache for every seat (`unified`, for plain-profile seats unless
+    `MAFIA_KV_LAYOUT` says otherwise), batches them in
     one ubatch and stores shared text once (its cells carry every sharing seat's id; a
     seat attends only to its own, and flash attention skips masked cells), but every token
     then scans the mask of every seat's cells: in whole games it was faster per prompt token
@@ -47,12 +48,16 @@ MIN_COPY = 32  # a stream copy costs a few ms: worth it only for a longer shared
 LAYOUTS = ("streams", "unified")  # a KV stream per seat, or one KV cache for every seat
 
 
-def kv_layout() -> str:
-    """The KV layout new contexts use: `MAFIA_KV_LAYOUT` (for benchmarks that compare the
-    two, e.g. `MAFIA_KV_LAYOUT=unified mafia bench`), else streams (see the docstring)."""
-    layout = os.environ.get("MAFIA_KV_LAYOUT", "streams")
+def kv_layout(profile: str | None = None) -> str:
+    """The KV layout a model's new contexts use: `MAFIA_KV_LAYOUT` (streams, unified, or
+    auto, the default). Auto is unified for plain-profile seats, which share the public
+    record, and streams for the others (the per-token figures in the docstring)."""
+    layout = os.environ.get("MAFIA_KV_LAYOUT", "auto")
+    if layout == "auto":
+        return "unified" if profile == "plain" else "streams"
     if layout not in LAYOUTS:
-        raise MafiaError(f"MAFIA_KV_LAYOUT={layout}: expected one of {', '.join(LAYOUTS)}")
+        raise MafiaError(f"MAFIA_KV_LAYOUT={layout}: expected auto or one of "
+                         f"{', '.join(LAYOUTS)}")
     return layout
 
 
