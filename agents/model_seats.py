@@ -33,19 +33,30 @@ _LOADED: dict[tuple[Any, ...], Any] = {}  # with reuse_models only
 class Block:
     """Several games in flight in one process (`mafia sweep --in-flight K`): each model's seats
     of all of them share one batched context, whose batches form at one barrier (Lockstep).
-    Game `slot`'s seats of a spec come after those of the slots before it."""
+    The games play in `slots` slots, one game per slot at a time (a slot takes the next game
+    when its own ends); each slot holds, per spec, as many seats as the block's games give
+    that spec at most, after those of the slots before it."""
 
-    def __init__(self, games_seat_specs: Sequence[Sequence[str]]) -> None:
+    def __init__(self, games_seat_specs: Sequence[Sequence[str]], slots: int) -> None:
         from mafia.agents.backends.batched import Lockstep
 
         self.lockstep = Lockstep()
-        self.offsets: dict[tuple[int, str], int] = {}
-        self.seats: dict[str, int] = {}
-        for slot, specs in enumerate(games_seat_specs):
+        self.per_slot: dict[str, int] = {}  # spec -> its seats in each slot
+        for specs in games_seat_specs:
             for spec in dict.fromkeys(specs):
-                self.offsets[slot, spec] = self.seats.get(spec, 0)
-                self.seats[spec] = self.seats.get(spec, 0) + list(specs).count(spec)
+                self.per_slot[spec] = max(self.per_slot.get(spec, 0), list(specs).count(spec))
+        self.seats = {spec: n * slots for spec, n in self.per_slot.items()}
+        self.offsets = {(slot, spec): slot * n for slot in range(slots)
+                        for spec, n in self.per_slot.items()}
         self.groups: dict[str, Any] = {}
+
+    def clear(self, slot: int) -> None:
+        """Forget a slot's cells in every model context (its game is over; the next one in
+        the slot must not find the old game's text in seats it does not use)."""
+        for spec, group in self.groups.items():
+            start = self.offsets[slot, spec]
+            for seq in range(start, start + self.per_slot[spec]):
+                group.ctx.forget(seq)
 
     def close(self) -> None:
         """Free every model context of the block (its games are over)."""

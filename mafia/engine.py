@@ -456,22 +456,37 @@ def _printable(text: str, limit: int) -> str:
 _LOOPS = threading.local()
 
 
-def run_games(engines: Sequence[Engine],
-              ended: Callable[[int], None] | None = None) -> list[GameResult]:
-    """Run several games at once on this thread's event loop (games in flight); `ended(i)` is
-    called inside the loop as game i ends, however it ends."""
+def run_in_slots(games: int, slots: int, start: Callable[[int, int], Engine],
+                 ended: Callable[[int], None] | None = None) -> list[GameResult]:
+    """Run `games` games, `slots` at a time, on this thread's event loop (games in flight).
+    `start(game, slot)` builds a game's engine: games 0..slots-1 before the loop runs, then
+    whenever a slot's game ends, the next game not yet started, in that slot, so no slot idles
+    while games remain. Which slot takes which game follows the order in which games end, a
+    function of the games alone when their moves do not wait on wall time. `ended(slot)` is
+    called inside the loop when a slot has no game left, however it ends."""
+    results: list[GameResult | None] = [None] * games
+    first = [start(i, i) for i in range(min(slots, games))]
+    queue = iter(range(len(first), games))  # shared by the slots: the next game to start
 
-    async def one(i: int, engine: Engine) -> GameResult:
+    async def slot(s: int) -> None:
         try:
-            return await engine.run()
+            i, engine = s, first[s]
+            while True:
+                results[i] = await engine.run()
+                i = next(queue, -1)
+                if i < 0:
+                    return
+                engine = start(i, s)
         finally:
             if ended is not None:
-                ended(i)
+                ended(s)
 
-    async def every() -> list[GameResult]:
-        return list(await asyncio.gather(*(one(i, e) for i, e in enumerate(engines))))
+    async def every() -> None:
+        await asyncio.gather(*(slot(s) for s in range(len(first))))
 
-    return _run_on_loop(every())
+    _run_on_loop(every())
+    assert all(r is not None for r in results)  # every slot ran its games to the end
+    return results  # type: ignore[return-value]
 
 
 def run_game(engine: Engine) -> GameResult:

@@ -27,7 +27,7 @@ from typing import Any
 from mafia import __version__
 from mafia.bench import PeakPss, pss_bytes
 from mafia.config import Rules, filled_rules
-from mafia.engine import Engine, run_game, run_games
+from mafia.engine import Engine, run_game, run_in_slots
 from mafia.errors import MafiaError
 from mafia.events import BaseEvent
 from mafia.provenance import build, compared
@@ -57,6 +57,9 @@ class PlannedGame:
         return f"game-{self.index:06d}"
 
 
+ROLLING = 4  # an in-flight block holds this many games per slot (see blocks)
+
+
 @dataclass(frozen=True)
 class SweepPlan:
     specs: tuple[str, ...]  # with teams: the distinct team specs
@@ -64,9 +67,9 @@ class SweepPlan:
     rules: Rules
     options: ModelOptions
     teams: Teams | None = None
-    # Games in flight per worker process (model sweeps): blocks of this many consecutive
-    # games share model contexts and batches. It changes the batches, so the games: it is
-    # part of the fingerprint when above 1.
+    # Games in flight per worker process (model sweeps): this many games at a time share
+    # model contexts and batches (in blocks of ROLLING times as many consecutive games). It
+    # changes the batches, so the games: it is part of the fingerprint when above 1.
     in_flight: int = 1
 
     @classmethod
@@ -93,7 +96,8 @@ class SweepPlan:
                            "program_log"):
             options.pop(local_only)
         teams = None if self.teams is None else asdict(self.teams)
-        flight = {"in_flight": self.in_flight} if self.in_flight > 1 else {}
+        flight = ({"in_flight": self.in_flight, "in_flight_block": self.in_flight * ROLLING}
+                  if self.in_flight > 1 else {})
         return {"agents": list(self.specs), "teams": teams, "seed": self.seed,
                 "rules": self.rules.model_dump(mode="json"), "model_options": options,
                 **flight, **self.players()}
@@ -176,33 +180,39 @@ def play_chunk(plan: SweepPlan, indices: Sequence[int], folder: str) -> list[Gam
 
 
 def blocks(plan: SweepPlan, todo: Sequence[int], games: int) -> list[tuple[int, ...]]:
-    """The in-flight blocks holding unfinished games: games [b*K, b*K+K) of the sweep, fixed
-    by the plan alone, so a resumed sweep plays every block as an uninterrupted one did."""
-    k = plan.in_flight
-    starts = sorted({i // k * k for i in todo})
-    return [tuple(range(s, min(s + k, games))) for s in starts]
+    """The in-flight blocks holding unfinished games: games [b*M, b*M+M) of the sweep with
+    M = ROLLING * K, fixed by the plan alone, so a resumed sweep plays every block as an
+    uninterrupted one did. A block plays in K slots, each taking the block's next game when
+    its own ends: the cores idle only at the block's end, while its last games finish (with
+    blocks of K games they did at every K games, waiting for the longest)."""
+    m = plan.in_flight * ROLLING
+    starts = sorted({i // m * m for i in todo})
+    return [tuple(range(s, min(s + m, games))) for s in starts]
 
 
 def play_block(plan: SweepPlan, indices: Sequence[int], folder: str,
                skip: Sequence[int] = ()) -> list[GameOutcome]:
-    """Worker entry point for `--in-flight`: the games `indices` at once in this process,
-    each model's seats of all of them in one context, batches formed at a barrier (see
-    mafia.agents.backends.batched.Lockstep). A game in `skip` (already saved) is played again
-    for the block's sake and not written."""
+    """Worker entry point for `--in-flight`: the games `indices`, K at a time in this process
+    (mafia.engine.run_in_slots), each model's seats of all slots in one context, batches
+    formed at a barrier (see mafia.agents.backends.batched.Lockstep). A game in `skip`
+    (already saved) is played again for the block's sake and not written."""
     from mafia.agents.model_seats import Block
 
     _watch_memory()
     games = [plan.game(i) for i in indices]
-    block = Block([g.seat_specs for g in games])
-    engines, buffers = [], []
+    block = Block([g.seat_specs for g in games], min(plan.in_flight, len(games)))
+    buffers = [TranscriptBuffer() for _ in games]
+
+    def start(i: int, slot: int) -> Engine:
+        game = games[i]
+        block.clear(slot)
+        players = build_players(list(game.seat_specs), plan.rules.players, game.seed,
+                                plan.options, block=block, slot=slot)
+        block.lockstep.join(slot)
+        return Engine(plan.rules, game.seed, players, sinks=[buffers[i]])
+
     try:
-        for slot, game in enumerate(games):
-            players = build_players(list(game.seat_specs), plan.rules.players, game.seed,
-                                    plan.options, block=block, slot=slot)
-            buffers.append(TranscriptBuffer())
-            engines.append(Engine(plan.rules, game.seed, players, sinks=[buffers[-1]]))
-            block.lockstep.join(slot)
-        results = run_games(engines, ended=block.lockstep.leave)
+        results = run_in_slots(len(games), plan.in_flight, start, ended=block.lockstep.leave)
     finally:
         block.close()  # before the worker's next block allocates its contexts
     out = []

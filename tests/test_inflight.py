@@ -4,12 +4,14 @@ What reproduces, exactly: a game's transcript (timing fields aside) is a functio
 sweep's fingerprint (seed, rules, specs, model options, build, and K) and of the machine's
 llama.cpp arithmetic (CPU kind, threads), as for one game at a time. Not of the machine's
 speed: batches form at a barrier (every live game waiting on a model call), not from whatever
-is ready, and no game moves while a batch runs. Blocks are fixed by the plan (games
-[b*K, b*K+K)), so a resumed sweep replays whole blocks and its games equal an uninterrupted
-sweep's."""
+is ready, and no game moves while a batch runs; a slot takes the block's next game when its
+own ends, and which game ends first is a function of the games. Blocks are fixed by the plan
+(games [b*M, b*M+M), M = 4K), so a resumed sweep replays whole blocks and its games equal an
+uninterrupted sweep's."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
@@ -22,6 +24,7 @@ import pytest
 from mafia.agents.backends import batched
 from mafia.agents.specs import ModelOptions
 from mafia.config import make_rules
+from mafia.engine import run_in_slots
 from mafia.sweep import SweepPlan, blocks, play_block
 from mafia.transcript import comparable_lines
 
@@ -39,17 +42,44 @@ def _games(folder: Path) -> dict[str, list[str]]:
 
 
 def test_blocks_are_fixed_by_the_plan():
-    plan = _plan(("gemma3-270m",), 3)
-    assert blocks(plan, list(range(7)), 7) == [(0, 1, 2), (3, 4, 5), (6,)]
-    assert blocks(plan, [1, 5], 7) == [(0, 1, 2), (3, 4, 5)]  # resumed: whole blocks
-    assert "in_flight" in plan.fingerprint() and "in_flight" not in _plan(
+    plan = _plan(("gemma3-270m",), 3)  # 3 slots, blocks of ROLLING * 3 = 12 games
+    assert blocks(plan, list(range(30)), 30) == [tuple(range(0, 12)), tuple(range(12, 24)),
+                                                 tuple(range(24, 30))]
+    assert blocks(plan, [1, 13], 30) == [tuple(range(0, 12)), tuple(range(12, 24))]  # resumed
+    assert plan.fingerprint()["in_flight_block"] == 12 and "in_flight" not in _plan(
         ("gemma3-270m",), 1).fingerprint()
 
 
+def test_a_slot_takes_the_next_game_when_its_own_ends():
+    """Slots never idle while games remain: game 2 goes to the slot whose game ended first,
+    and each slot is told once that it has nothing left."""
+    lengths = [5, 1, 2, 1]  # event-loop passes each game takes
+    log: list[tuple[str, int, int]] = []
+
+    class Game:
+        def __init__(self, i: int) -> None:
+            self.i = i
+
+        async def run(self) -> int:
+            for _ in range(lengths[self.i]):
+                await asyncio.sleep(0)
+            return self.i * 10
+
+    def start(i: int, slot: int) -> Game:
+        log.append(("start", i, slot))
+        return Game(i)
+
+    results = run_in_slots(4, 2, start, ended=lambda slot: log.append(("ended", -1, slot)))
+    assert results == [0, 10, 20, 30]
+    assert log == [("start", 0, 0), ("start", 1, 1), ("start", 2, 1), ("start", 3, 1),
+                   ("ended", -1, 1), ("ended", -1, 0)]
+
+
 def test_a_slow_machine_plays_the_same_games(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Two games in flight, next to random seats (which never wait on the model): run once
-    as is, once with every batch delayed by a random 0-60 ms, as on a slower or busier
-    machine; then resume a copy with one game missing. All three give the same games."""
+    """Three games in two slots (the third takes the slot of whichever ends first), next to
+    random seats (which never wait on the model): run once as is, once with every batch
+    delayed by a random 0-60 ms, as on a slower or busier machine; then resume a copy with
+    one game missing. All three give the same games."""
     plan = _plan(("gemma3-270m", "random"), 2)
     fast, slow = tmp_path / "fast", tmp_path / "slow"
     fast.mkdir(), slow.mkdir()
@@ -61,9 +91,9 @@ def test_a_slow_machine_plays_the_same_games(tmp_path: Path, monkeypatch: pytest
             made.append(self)
 
     monkeypatch.setattr(batched, "MultiSeqContext", Recorded)
-    outcomes = play_block(plan, (0, 1), str(fast))
+    outcomes = play_block(plan, (0, 1, 2), str(fast))
     monkeypatch.undo()
-    assert [o.index for o in outcomes] == [0, 1]
+    assert [o.index for o in outcomes] == [0, 1, 2]
     # the block's context is freed when it returns, before a next block allocates its own
     # (not left to the cycle collector: that doubled a worker's memory)
     assert made and all(not c._finalizer.alive for c in made)
@@ -80,15 +110,15 @@ def test_a_slow_machine_plays_the_same_games(tmp_path: Path, monkeypatch: pytest
         return run(self, jobs)
 
     monkeypatch.setattr(batched.BatchedModel, "_run", slow_run)
-    play_block(plan, (0, 1), str(slow))
+    play_block(plan, (0, 1, 2), str(slow))
     monkeypatch.undo()
     assert _games(fast) == _games(slow)
 
     resumed = tmp_path / "resumed"
     shutil.copytree(fast, resumed)
-    (resumed / "game-000001.jsonl").unlink()
-    written = play_block(plan, (0, 1), str(resumed), skip=(0,))
-    assert [o.index for o in written] == [1]  # game 0 was played again, not written
+    (resumed / "game-000002.jsonl").unlink()
+    written = play_block(plan, (0, 1, 2), str(resumed), skip=(0, 1))
+    assert [o.index for o in written] == [2]  # games 0 and 1 were played again, not written
     assert _games(resumed) == _games(fast)
 
 

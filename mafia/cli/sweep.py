@@ -55,8 +55,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--in-flight", type=positive_int, default=1, metavar="K",
                    help="model sweeps: games each worker plays at once, their seats in one "
                         "context per model and their calls batched together (default 1); "
-                        "blocks of K consecutive games, so a resumed sweep replays the same "
-                        "blocks; part of the sweep's fingerprint")
+                        "blocks of 4K consecutive games, a slot taking the next game when its "
+                        "own ends, so a resumed sweep replays the same blocks; part of the "
+                        "sweep's fingerprint")
     p.add_argument("--executor", choices=("local", "ray"), default="local",
                    help="local: worker processes on this machine (default); ray: actors on "
                         "a Ray cluster, transcripts written here (needs mafia[ray])")
