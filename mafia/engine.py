@@ -457,13 +457,15 @@ _LOOPS = threading.local()
 
 
 def run_in_slots(games: int, slots: int, start: Callable[[int, int], Engine],
-                 ended: Callable[[int], None] | None = None) -> list[GameResult]:
+                 ended: Callable[[int], None] | None = None,
+                 done: Callable[[int, GameResult], None] | None = None) -> list[GameResult]:
     """Run `games` games, `slots` at a time, on this thread's event loop (games in flight).
     `start(game, slot)` builds a game's engine: games 0..slots-1 before the loop runs, then
     whenever a slot's game ends, the next game not yet started, in that slot, so no slot idles
     while games remain. Which slot takes which game follows the order in which games end, a
-    function of the games alone when their moves do not wait on wall time. `ended(slot)` is
-    called inside the loop when a slot has no game left, however it ends."""
+    function of the games alone when their moves do not wait on wall time. `done(game,
+    result)` is called as each game ends; `ended(slot)` when a slot has no game left, however
+    it ends (both inside the loop)."""
     results: list[GameResult | None] = [None] * games
     first = [start(i, i) for i in range(min(slots, games))]
     queue = iter(range(len(first), games))  # shared by the slots: the next game to start
@@ -472,7 +474,9 @@ def run_in_slots(games: int, slots: int, start: Callable[[int, int], Engine],
         try:
             i, engine = s, first[s]
             while True:
-                results[i] = await engine.run()
+                results[i] = result = await engine.run()
+                if done is not None:
+                    done(i, result)
                 i = next(queue, -1)
                 if i < 0:
                     return

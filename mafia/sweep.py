@@ -27,7 +27,7 @@ from typing import Any
 from mafia import __version__
 from mafia.bench import PeakPss, pss_bytes
 from mafia.config import Rules, filled_rules
-from mafia.engine import Engine, run_game, run_in_slots
+from mafia.engine import Engine, GameResult, run_game, run_in_slots
 from mafia.errors import MafiaError
 from mafia.events import BaseEvent
 from mafia.provenance import build, compared
@@ -123,6 +123,7 @@ class GameOutcome:
     days: int
     worker: int | None = None  # the process that played it (local executor), and its
     peak_pss_mib: float | None = None  # peak memory so far (PSS: shared pages split fairly)
+    reported: bool = False  # already counted when its file appeared (only its stamp is new)
 
 
 _MEMORY: PeakPss | None = None  # this worker process's memory sampler, started on first use
@@ -195,7 +196,8 @@ def play_block(plan: SweepPlan, indices: Sequence[int], folder: str,
     """Worker entry point for `--in-flight`: the games `indices`, K at a time in this process
     (mafia.engine.run_in_slots), each model's seats of all slots in one context, batches
     formed at a barrier (see mafia.agents.backends.batched.Lockstep). A game in `skip`
-    (already saved) is played again for the block's sake and not written."""
+    (already saved) is played again for the block's sake and not written; the others are
+    saved as each ends (the sweep reports them as their files appear)."""
     from mafia.agents.model_seats import Block
 
     _watch_memory()
@@ -211,33 +213,39 @@ def play_block(plan: SweepPlan, indices: Sequence[int], folder: str,
         block.lockstep.join(slot)
         return Engine(plan.rules, game.seed, players, sinks=[buffers[i]])
 
+    out = []
+
+    def save(i: int, result: GameResult) -> None:
+        game = games[i]
+        if game.index not in skip:
+            save_game(Path(folder), game, buffers[i].getvalue())
+            out.append(GameOutcome(game.index, result.winner.value, result.days))
+
     try:
-        results = run_in_slots(len(games), plan.in_flight, start, ended=block.lockstep.leave)
+        run_in_slots(len(games), plan.in_flight, start, ended=block.lockstep.leave, done=save)
     finally:
         block.close()  # before the worker's next block allocates its contexts
-    out = []
-    for game, result, buffer in zip(games, results, buffers):
-        if game.index not in skip:
-            save_game(Path(folder), game, buffer.getvalue())
-            out.append(GameOutcome(game.index, result.winner.value, result.days))
-    return _stamped(out)
+    return _stamped(sorted(out, key=lambda o: o.index))
 
 
 def finished(folder: Path, games: int) -> dict[int, GameOutcome]:
     """Games already complete in `folder` (a .jsonl whose last event is game_over)."""
-    done: dict[int, GameOutcome] = {}
-    for index in range(games):
-        path = folder / f"game-{index:06d}.jsonl"
-        if not path.exists():
-            continue
-        last = _last_line(path)
-        try:
-            event = json.loads(last)
-        except ValueError:
-            continue
-        if isinstance(event, dict) and event.get("kind") == "game_over":
-            done[index] = GameOutcome(index, str(event.get("winner")), int(event.get("days", 0)))
-    return done
+    done = (saved_outcome(folder, index) for index in range(games))
+    return {o.index: o for o in done if o is not None}
+
+
+def saved_outcome(folder: Path, index: int) -> GameOutcome | None:
+    """Game `index`'s outcome if its transcript is complete in `folder`, else None."""
+    path = folder / f"game-{index:06d}.jsonl"
+    if not path.exists():
+        return None
+    try:
+        event = json.loads(_last_line(path))
+    except (ValueError, OSError):
+        return None
+    if isinstance(event, dict) and event.get("kind") == "game_over":
+        return GameOutcome(index, str(event.get("winner")), int(event.get("days", 0)))
+    return None
 
 
 def _last_line(path: Path) -> str:

@@ -151,3 +151,19 @@ def test_a_model_sweep_reports_each_workers_peak_memory(tmp_path: Path):
     peaks = json.loads((out / "sweep.json").read_text())["runtime"]["peak_pss_mib"]
     printed = float(line.split(":")[1].replace("MiB", "").replace(",", ""))
     assert len(peaks) == 1 and 100 < peaks[0] < 4096 and abs(printed - peaks[0]) <= 1
+
+
+def test_an_in_flight_sweep_reports_each_game_as_it_is_saved(tmp_path: Path):
+    """A block holds 4K games, so waiting for it would leave the progress bar still for
+    minutes: each game is counted when its file appears, and the block's own outcomes (which
+    carry the worker's memory stamp) come back marked as already counted."""
+    from mafia.cli.sweep import _play
+
+    plan = _plan(("gemma3-270m", "random"), 2)
+    yields = list(_play(plan, [0, 1, 2, 3], tmp_path, workers=1, games=4))
+    counted = [o.index for batch in yields for o in batch if not o.reported]
+    assert sorted(counted) == [0, 1, 2, 3]  # each game counted once
+    *early, last = yields
+    assert len(early[0]) < 4  # the first games were counted before the block ended
+    assert sorted(o.index for o in last) == [0, 1, 2, 3] and all(o.reported for o in last)
+    assert all(o.worker is not None and o.worker != os.getpid() for o in last)

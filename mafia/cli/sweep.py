@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import closing
+from functools import partial
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from mafia.cli.common import (
 from mafia.errors import MafiaError
 from mafia.sweep import (
     GameOutcome, SweepPlan, blocks, finished, play_block, play_chunk, prepare_folder,
-    record_runtime, runtime,
+    record_runtime, runtime, saved_outcome,
 )
 
 from mafia.agents.program import check_program_spec, is_program_spec
@@ -141,11 +142,12 @@ def run(args: argparse.Namespace) -> int:
                 games = _play(plan, todo, folder, workers, args.games)
             with closing(games):
                 for outcomes in games:
-                    wins.update(o.winner for o in outcomes)
+                    new = [o for o in outcomes if not o.reported]
+                    wins.update(o.winner for o in new)
                     for o in outcomes:
                         if o.worker is not None and o.peak_pss_mib is not None:
                             peaks[o.worker] = max(peaks.get(o.worker, 0.0), o.peak_pss_mib)
-                    progress.update(task, advance=len(outcomes), description=_wins(wins))
+                    progress.update(task, advance=len(new), description=_wins(wins))
     except KeyboardInterrupt:
         complete = len(finished(folder, args.games))
         console.print(f"interrupted: {complete}/{args.games} games complete in {folder}; "
@@ -197,29 +199,48 @@ def _chunks(todo: list[int], workers: int, models: bool) -> list[list[int]]:
     return [todo[i:i + size] for i in range(0, len(todo), size)]
 
 
+WATCH_S = 1.0  # how often an in-flight sweep looks for games its workers have saved
+
+
 def _play(plan: SweepPlan, todo: list[int], folder: Path, workers: int,
           games: int) -> Iterator[list[GameOutcome]]:
-    """Outcomes, one list per finished chunk (or in-flight block) of games."""
+    """Outcomes, one list per finished chunk of games. In-flight blocks are long (4K games),
+    so their games are reported as their files appear, and the block's outcomes, which carry
+    the worker's memory stamp, come back marked `reported`; blocks always run in worker
+    processes, so that this one can watch."""
     models = any(s not in BASELINES for s in plan.specs)
+    watch: set[int] = set()
     if plan.in_flight > 1:
         left = set(todo)
+        watch = set(todo)
         jobs = [(play_block, (plan, block, str(folder), tuple(i for i in block if i not in left)))
                 for block in blocks(plan, todo, games)]
     else:
         jobs = [(play_chunk, (plan, chunk, str(folder)))
                 for chunk in _chunks(todo, workers, models)]
-    if workers == 1:
-        for fn, job_args in jobs:
-            yield fn(*job_args)
-        return
+        if workers == 1:
+            for fn, job_args in jobs:
+                yield fn(*job_args)
+            return
     # spawn, not fork: the parent has threads (the progress display).
     context = multiprocessing.get_context("spawn")
     pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                   initializer=_quiet_worker)
     try:
         futures = [pool.submit(fn, *job_args) for fn, job_args in jobs]
-        for future in cf.as_completed(futures):
-            yield future.result()
+        pending = set(futures)
+        while pending:
+            done, pending = cf.wait(pending, timeout=WATCH_S if watch else None,
+                                    return_when=cf.FIRST_COMPLETED)
+            appeared = [o for o in map(partial(saved_outcome, folder), sorted(watch)) if o]
+            watch -= {o.index for o in appeared}
+            if appeared:
+                yield appeared
+            for future in sorted(done, key=futures.index):
+                outcomes = future.result()
+                yield [replace(o, reported=plan.in_flight > 1 and o.index not in watch)
+                       for o in outcomes]
+                watch -= {o.index for o in outcomes}
     except BaseException:
         for process in list(getattr(pool, "_processes", {}).values()):
             process.terminate()  # games in flight are lost; their .part files are replayed
