@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import tempfile
@@ -61,7 +62,10 @@ def run(args: argparse.Namespace) -> int:
                 profile = PROFILE.snapshot().since(before)
             game = figures(seed, result.winner.value, result.days, result.events, wall_s,
                            load_s, pss.peak)
-            players = []  # let this game's contexts go before measuring or the next game
+            # Let this game's contexts go before measuring or the next game: seats and their
+            # model refer to each other, so the KV cells wait for the cycle collector.
+            players = []
+            gc.collect()
             if floor:
                 with console.status("measuring llama.cpp rates again", spinner="dots"):
                     floor.game_over()

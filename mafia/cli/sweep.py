@@ -10,7 +10,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing
 from functools import partial
 from dataclasses import replace
@@ -209,11 +209,11 @@ def _play(plan: SweepPlan, todo: list[int], folder: Path, workers: int,
     the worker's memory stamp, come back marked `reported`; blocks always run in worker
     processes, so that this one can watch."""
     models = any(s not in BASELINES for s in plan.specs)
-    watch: set[int] = set()
+    watch: set[int] = set()  # games not yet reported
     if plan.in_flight > 1:
-        left = set(todo)
         watch = set(todo)
-        jobs = [(play_block, (plan, block, str(folder), tuple(i for i in block if i not in left)))
+        # A block holds every game of its schedule; the ones already saved are replayed, not saved.
+        jobs = [(play_block, (plan, block, str(folder), tuple(i for i in block if i not in watch)))
                 for block in blocks(plan, todo, games)]
     else:
         jobs = [(play_chunk, (plan, chunk, str(folder)))
@@ -232,7 +232,10 @@ def _play(plan: SweepPlan, todo: list[int], folder: Path, workers: int,
         while pending:
             done, pending = cf.wait(pending, timeout=WATCH_S if watch else None,
                                     return_when=cf.FIRST_COMPLETED)
-            appeared = [o for o in map(partial(saved_outcome, folder), sorted(watch)) if o]
+            # Only the games of blocks a worker has started (or just ended) can appear.
+            started = {i for job, f in zip(jobs, futures) if f.running() or f.done()
+                       for i in _job_games(job)}
+            appeared = [o for o in map(partial(saved_outcome, folder), sorted(watch & started)) if o]
             watch -= {o.index for o in appeared}
             if appeared:
                 yield appeared
@@ -247,6 +250,11 @@ def _play(plan: SweepPlan, todo: list[int], folder: Path, workers: int,
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
+
+
+def _job_games(job: tuple) -> Sequence[int]:
+    """The game indices a job (function, arguments) plays: its plan's second argument."""
+    return job[1][1]
 
 
 def _quiet_worker() -> None:
