@@ -210,14 +210,16 @@ def _play(plan: SweepPlan, todo: list[int], folder: Path, workers: int,
     processes, so that this one can watch."""
     models = any(s not in BASELINES for s in plan.specs)
     watch: set[int] = set()  # games not yet reported
+    parts: Sequence[Sequence[int]]  # the games of each job
     if plan.in_flight > 1:
         watch = set(todo)
         # A block holds every game of its schedule; the ones already saved are replayed, not saved.
+        parts = blocks(plan, todo, games)
         jobs = [(play_block, (plan, block, str(folder), tuple(i for i in block if i not in watch)))
-                for block in blocks(plan, todo, games)]
+                for block in parts]
     else:
-        jobs = [(play_chunk, (plan, chunk, str(folder)))
-                for chunk in _chunks(todo, workers, models)]
+        parts = _chunks(todo, workers, models)
+        jobs = [(play_chunk, (plan, chunk, str(folder))) for chunk in parts]
         if workers == 1:
             for fn, job_args in jobs:
                 yield fn(*job_args)
@@ -233,8 +235,8 @@ def _play(plan: SweepPlan, todo: list[int], folder: Path, workers: int,
             done, pending = cf.wait(pending, timeout=WATCH_S if watch else None,
                                     return_when=cf.FIRST_COMPLETED)
             # Only the games of blocks a worker has started (or just ended) can appear.
-            started = {i for job, f in zip(jobs, futures) if f.running() or f.done()
-                       for i in _job_games(job)}
+            started = {i for part, f in zip(parts, futures) if watch and (f.running() or f.done())
+                       for i in part}
             appeared = [o for o in map(partial(saved_outcome, folder), sorted(watch & started)) if o]
             watch -= {o.index for o in appeared}
             if appeared:
@@ -250,11 +252,6 @@ def _play(plan: SweepPlan, todo: list[int], folder: Path, workers: int,
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
-
-
-def _job_games(job: tuple) -> Sequence[int]:
-    """The game indices a job (function, arguments) plays: its plan's second argument."""
-    return job[1][1]
 
 
 def _quiet_worker() -> None:
