@@ -45,6 +45,10 @@ from mafia.agents.backends.sampling import SamplingParams, pick, sample_token, t
 
 BATCH = 1024  # tokens per llama_decode call (longer work is split, in order)
 MIN_COPY = 32  # a stream copy costs a few ms: worth it only for a longer shared prefix
+# In one cache a copy only adds the seat's id to cells, so a short shared span (a public
+# line of 15-30 tokens that every seat would read again) is worth taking; below a few tokens
+# the extra llama_decode call of `_read_once` would cost more than it saves.
+MIN_COPY_UNIFIED = 4
 LAYOUTS = ("streams", "unified")  # a KV stream per seat, or one KV cache for every seat
 
 
@@ -180,6 +184,7 @@ class MultiSeqContext:
         self.raw = raw
         self.layout = layout or kv_layout()
         unified = self.unified = self.layout == "unified"
+        self.min_copy = MIN_COPY_UNIFIED if unified else MIN_COPY
         self.llm = llm
         self.n_seats = n_seats
         self.n_ctx_per_seat = n_ctx_per_seat
@@ -248,7 +253,7 @@ class MultiSeqContext:
                 n = common_prefix(cells, tokens)
                 if n > shared:
                     donor, shared = other, n
-        if shared > keep + MIN_COPY:
+        if shared > keep + self.min_copy:
             keep = min(shared, limit)
             self._copy(donor, seq, keep)
             self.cached[seq] = tokens[:keep]
@@ -370,7 +375,7 @@ class MultiSeqContext:
         held = {w.job.seq: common_prefix(self.cached.get(w.job.seq, []), w.tokens[:n])
                 for w in works}
         donor = max(works, key=lambda w: held[w.job.seq])
-        if not any(n - held[w.job.seq] > MIN_COPY for w in works if w is not donor):
+        if not any(n - held[w.job.seq] > self.min_copy for w in works if w is not donor):
             return
         keep, copied = self._attach(donor.job.seq, donor.tokens[:n + 1])
         if keep < n:
