@@ -184,6 +184,26 @@ def test_new_text_every_seat_reads_is_evaluated_once_and_copied(group) -> None:
     assert sum(evaluated) < len(group.ctx.tokenize(news)) + 3 * 20
 
 
+def test_one_short_public_line_is_copied_in_one_cache_and_read_by_each_stream(group) -> None:
+    """A single new public line (under a stream copy's 33-token minimum): in one cache, where a
+    copy only adds a seat's id to cells, one seat reads it and the others copy it; as streams,
+    where a copy moves a whole stream, each seat reads it itself."""
+    line = "Bob: I think Carol is lying about her vote.\n"
+
+    def prompt(me: str, public: str) -> str:
+        return f"{HEADER}{public}Only {me} knows: {me} is a villager.\n{me} votes for"
+
+    _fresh(group)
+    names = ("Alice", "Carol", "Eve")
+    _choose_together(group, [prompt(n, "Day 1.\n") for n in names])
+    second = _choose_together(group, [prompt(n, "Day 1.\n" + line) for n in names])
+    n_line = len(group.ctx.tokenize(line)) - 1
+    assert 4 < n_line <= 32
+    shared = len(group.ctx.tokenize(HEADER + "Day 1.\n" + line)) - 2
+    copiers = [c for c in second if c.shared_tokens >= shared]
+    assert len(copiers) == (2 if group.ctx.unified else 0)
+
+
 def test_speech_stops_at_a_newline_and_respects_the_token_limit(group) -> None:
     _fresh(group)
     jobs = [TextJob(i, _prompt(n, "nothing").replace("votes to eliminate:", "says:"), seed=3,
