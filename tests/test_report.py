@@ -230,6 +230,7 @@ def test_hand_made_game_gives_hand_computed_figures(tmp_path: Path) -> None:
     assert b["town_vote_accuracy"] == {"votes": 2, "hits": 2, "rate": 1.0, "random": 0.5}
     assert b["detective_follow_through"] == {"votes": 1, "hits": 1, "rate": 1.0, "random": 0.5}
     assert b["bus_rate"] == {"votes": 1, "hits": 0, "rate": 0.0, "random": 0.0}
+    assert b["mafia_together"] == {"days": 0, "hits": 0, "rate": None, "random": None}
     assert b["most_accused"] == {"days": 1, "mafia_share": 1.0, "vote_share": pytest.approx(2 / 3),
                                  "distinct_targets": 2.0}
     assert b["vote_reciprocity"] == pytest.approx(2 / 3)  # Alice<->Carol, Dave->Alice
@@ -371,6 +372,31 @@ def test_detective_votes_on_cleared_players_by_hand(tmp_path: Path) -> None:
                                             "random": 0.25}
     assert b["detective_follow_through"] == {"votes": 1, "hits": 0, "rate": 0.0,
                                              "random": pytest.approx(1 / 3)}
+
+
+def test_mafia_voting_together_by_hand(tmp_path: Path) -> None:
+    """Alice and Bob (mafia), five players. Day 1: both vote Carol (together). Each had 4
+    options and shares 3 of them (Carol, Dave, Eve): random = 3 * 1/4 * 1/4 = 3/16. Carol
+    is voted out. Day 2: Alice votes Dave, Bob votes Eve (apart); 3 options each, 2 shared
+    (Dave, Eve): random = 2/9. Day 3, Bob gone: one mafia vote, not counted."""
+    roles = {"Alice": "mafia", "Bob": "mafia", "Carol": "villager", "Dave": "doctor",
+             "Eve": "detective"}
+    g = HandTranscript(make_rules(players=5, first_phase="day").model_dump(mode="json"), roles)
+    g.add(PhaseStarted, 1, "day")
+    g.votes(1, [("Alice", "Carol"), ("Bob", "Carol"), ("Carol", "Alice"), ("Dave", "Bob"),
+                ("Eve", "Alice")], "Carol")
+    g.add(PhaseStarted, 2, "day")
+    g.votes(2, [("Alice", "Dave"), ("Bob", "Eve"), ("Dave", "Bob"), ("Eve", "Bob")], "Bob")
+    g.add(PhaseStarted, 3, "day")
+    g.votes(3, [("Alice", "Dave"), ("Dave", "Alice"), ("Eve", "Alice")], "Alice")
+    g.write(tmp_path / "g.jsonl", "town", 3)
+    data = report_json(build_report(tmp_path, bootstrap=0, baseline_games=0))
+    assert data["behaviour"]["mafia_together"] == {
+        "days": 2, "hits": 1, "rate": 0.5, "random": pytest.approx((3 / 16 + 2 / 9) / 2)}
+    console = Console(file=io.StringIO(), width=100)
+    for part in render(data):
+        console.print(part)
+    assert "mafia all vote one player" in console.file.getvalue()
 
 
 def test_detective_rechecks_by_hand(tmp_path: Path) -> None:

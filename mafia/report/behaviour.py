@@ -63,6 +63,9 @@ class Behaviour:
     town_by_spec_day: dict[tuple[str, str], VoteTally] = field(default_factory=dict)
     bus: VoteTally = field(default_factory=VoteTally)  # mafia votes; hits: on fellow mafia
     bus_by_spec_day: dict[tuple[str, str], VoteTally] = field(default_factory=dict)
+    # Vote rounds in which two or more mafia voted (counted as days); hits: all on one
+    # player. Two mafia who split their votes let a scattered town vote land on one of them.
+    together: VoteTally = field(default_factory=VoteTally)
     detective: VoteTally = field(default_factory=VoteTally)  # hits: on a mafia they found
     detective_by_spec_day: dict[tuple[str, str], VoteTally] = field(default_factory=dict)
     # A detective who knows no living mafia but has cleared a living player; hits: a vote
@@ -117,6 +120,7 @@ def _game(b: Behaviour, game: Game) -> None:
     found: dict[str, set[str]] = defaultdict(set)  # detective -> players found to be mafia
     cleared: dict[str, set[str]] = defaultdict(set)  # detective -> players found town
     votes = nx.DiGraph()
+    mafia_votes: list[tuple[str, list[str]]] = []  # this vote round's (target, options)
     dm_graphs: dict[int, nx.DiGraph] = defaultdict(nx.DiGraph)
     public = 0
     for event in game.events:
@@ -143,9 +147,13 @@ def _game(b: Behaviour, game: Game) -> None:
             _vote(b, game, event, alive, mafia, found, cleared)
             if event.target is not None:
                 votes.add_edge(event.voter, event.target)
+                if event.voter in mafia and event.voter in alive:
+                    mafia_votes.append((event.target, [p for p in alive if p != event.voter]))
         elif isinstance(event, VoteResult):
             b.add_vote_graph(event.day, votes, mafia)
             votes = nx.DiGraph()
+            _together(b, mafia_votes)
+            mafia_votes = []
     for graph in dm_graphs.values():
         b.add_dm_graph(graph)
     for name in seats:
@@ -184,6 +192,20 @@ def _vote(b: Behaviour, game: Game, event: VoteCast, alive: list[str], mafia: se
             event.target in known, len(known) / len(others))
     elif safe := cleared[event.voter] & set(others):
         b.detective_cleared.add(event.target in safe, len(safe) / len(others))
+
+
+def _together(b: Behaviour, mafia_votes: list[tuple[str, list[str]]]) -> None:
+    """One vote round's mafia votes: whether they all went to one player, and the chance of
+    that if each had voted uniformly over its own options (everyone living but itself)."""
+    if len(mafia_votes) < 2:
+        return
+    chance = 0.0
+    for target in mafia_votes[0][1]:
+        p = 1.0
+        for _, options in mafia_votes:
+            p *= (target in options) / len(options)
+        chance += p
+    b.together.add(len({t for t, _ in mafia_votes}) == 1, chance)
 
 
 def _pair_kind(sender_mafia: bool, recipient_mafia: bool) -> str:

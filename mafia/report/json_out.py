@@ -37,6 +37,8 @@ def report_json(r: Report) -> dict[str, Any]:
     - "rating": {"beta" (mafia side's log-odds edge), "games" (decided games fitted),
       "bootstrap", "seed", "note", "ranking": [spec, best first]}.
     - "behaviour": {"town_vote_accuracy", "bus_rate" (mafia votes on fellow mafia),
+      "mafia_together" (vote rounds where two or more mafia voted, counted as "days"; hits:
+      all on one player; random: the chance of that under uniform votes),
       "detective_follow_through" (votes while knowing a living mafia; hits: on one),
       "detective_votes_cleared" (votes while knowing no living mafia but a living player
       found town; hits: on such a player, so lower is better): vote tallies;
@@ -123,6 +125,7 @@ def behaviour_json(b: Behaviour) -> dict[str, Any]:
     days = sum(d.days for d in b.per_day.values())
     return {
         "town_vote_accuracy": b.town.to_json(), "bus_rate": b.bus.to_json(),
+        "mafia_together": b.together.to_json("days"),
         "detective_follow_through": b.detective.to_json(),
         "detective_votes_cleared": b.detective_cleared.to_json(),
         "detective_rechecks": b.rechecks.to_json("checks"), "abstains": b.abstains,

@@ -140,6 +140,9 @@ def behaviour_table(r: dict[str, Any]) -> Table:
                        ("detective votes on a player they cleared", "detective_votes_cleared")):
         v = b[key]
         t.add_row(label, f"{pct(v['rate'])} of {v['votes']}", pct(v["random"]))
+    v = b["mafia_together"]
+    t.add_row("mafia all vote one player", f"{pct(v['rate'])} of {v['days']} days",
+              pct(v["random"]))
     v = b["detective_rechecks"]
     t.add_row("detective re-checks a checked player",
               f"{pct(v['rate'])} of {v['checks']}", pct(v["random"]))
