@@ -162,11 +162,10 @@ def test_a_grown_prompt_reuses_the_seat_cells_and_a_new_seat_reuses_another_seat
     assert other.reused_tokens == 0
 
 
-def test_new_text_every_seat_reads_is_evaluated_once_and_copied(group) -> None:
-    """The plain profile's layout: shared rules and public record, then each seat's private
-    part. Public lines added since the seats' last calls are read by one seat only."""
-    news = ("Dave: I checked Bob last night and he is mafia, so vote for Bob today.\n"
-            "Eve: I do not trust Dave, he voted for Carol yesterday and Carol was town.\n")
+def _public_news(group: BatchedModel, news: str):
+    """The plain profile's layout (shared rules and public record, then each seat's private
+    part): three seats vote, then vote again after `news` joins the public record. Returns
+    the second calls and how many leading tokens a seat that copied the news holds shared."""
 
     def prompt(me: str, public: str) -> str:
         return f"{HEADER}{public}Only {me} knows: {me} is a villager.\n{me} votes for"
@@ -175,7 +174,15 @@ def test_new_text_every_seat_reads_is_evaluated_once_and_copied(group) -> None:
     names = ("Alice", "Carol", "Eve")
     _choose_together(group, [prompt(n, "Day 1.\n") for n in names])
     second = _choose_together(group, [prompt(n, "Day 1.\n" + news) for n in names])
-    shared = len(group.ctx.tokenize(HEADER + "Day 1.\n" + news)) - 2
+    return second, len(group.ctx.tokenize(HEADER + "Day 1.\n" + news)) - 2
+
+
+def test_new_text_every_seat_reads_is_evaluated_once_and_copied(group) -> None:
+    """The plain profile's layout: shared rules and public record, then each seat's private
+    part. Public lines added since the seats' last calls are read by one seat only."""
+    news = ("Dave: I checked Bob last night and he is mafia, so vote for Bob today.\n"
+            "Eve: I do not trust Dave, he voted for Carol yesterday and Carol was town.\n")
+    second, shared = _public_news(group, news)
     assert len(group.ctx.tokenize(news)) > 32  # more than a copy's minimum
     evaluated = [c.prompt_tokens - c.shared_tokens - c.reused_tokens for c in second]
     copiers = [c for c in second if c.shared_tokens >= shared]
@@ -189,17 +196,9 @@ def test_one_short_public_line_is_copied_in_one_cache_and_read_by_each_stream(gr
     copy only adds a seat's id to cells, one seat reads it and the others copy it; as streams,
     where a copy moves a whole stream, each seat reads it itself."""
     line = "Bob: I think Carol is lying about her vote.\n"
-
-    def prompt(me: str, public: str) -> str:
-        return f"{HEADER}{public}Only {me} knows: {me} is a villager.\n{me} votes for"
-
-    _fresh(group)
-    names = ("Alice", "Carol", "Eve")
-    _choose_together(group, [prompt(n, "Day 1.\n") for n in names])
-    second = _choose_together(group, [prompt(n, "Day 1.\n" + line) for n in names])
+    second, shared = _public_news(group, line)
     n_line = len(group.ctx.tokenize(line)) - 1
     assert 4 < n_line <= 32
-    shared = len(group.ctx.tokenize(HEADER + "Day 1.\n" + line)) - 2
     copiers = [c for c in second if c.shared_tokens >= shared]
     assert len(copiers) == (2 if group.ctx.unified else 0)
 
