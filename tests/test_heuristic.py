@@ -308,11 +308,45 @@ def test_mafia_follow_a_kill_proposal_in_their_channel() -> None:
     bob = HeuristicPlayer(11, 1)
     chat = answer(bob, s.request("Bob", Role.MAFIA, DecisionKind.MAFIA_CHAT, (),
                                  phase=Phase.NIGHT, mates=("Dave",)))
-    assert chat.choice is None and chat.text in [p.format(name="Eve") for p in PHRASES["agree"]]
+    agreed = [p.format(name="Eve") for p in PHRASES["agree"]]
+    assert chat.choice is None and chat.text.startswith(tuple(agreed)), chat.text
     kill = answer(bob, s.request("Bob", Role.MAFIA, DecisionKind.KILL,
                                  ("Alice", "Carol", "Eve"), phase=Phase.NIGHT,
                                  mates=("Dave",), index=1))
     assert kill.choice == "Eve"
+
+
+@pytest.mark.parametrize("plan", ["Alice", "Carol", "Eve"])
+def test_mafia_vote_the_plan_of_their_channel_where_the_evidence_ties(plan: str) -> None:
+    """A teammate's "vote X tomorrow" at night decides a day vote between equally suspicious
+    town players (every one of them, so not the focal order), and is repeated in the reply;
+    a public accusation outweighs it."""
+    s = Script()
+    s.start("Bob", Role.MAFIA, mates=("Dave",))
+    s.add(PhaseStarted, phase=Phase.NIGHT)
+    s.add(Message, phase=Phase.NIGHT, visible_to=("Bob", "Dave"), channel=Channel.MAFIA,
+          sender="Dave", text=f"Kill Eve. Tomorrow we vote {plan}." if plan != "Eve"
+          else "Kill Alice. Tomorrow we vote Eve.")
+    bob = HeuristicPlayer(11, 1)
+    chat = answer(bob, s.request("Bob", Role.MAFIA, DecisionKind.MAFIA_CHAT, (),
+                                 phase=Phase.NIGHT, mates=("Dave",)))
+    assert any(p.format(name=plan) in chat.text for p in PHRASES["plan"]), chat.text
+    s.add(PhaseStarted)
+    town = tuple(p for p in SEATS if p not in ("Bob", "Dave"))
+    vote = answer(bob, s.request("Bob", Role.MAFIA, DecisionKind.VOTE, (*town, "Dave"), index=1))
+    assert vote.choice == plan
+    other = next(p for p in town if p != plan)
+    s.add(Message, channel=Channel.PUBLIC, sender=plan, text=f"{other} is mafia.")
+    vote = answer(bob, s.request("Bob", Role.MAFIA, DecisionKind.VOTE, (*town, "Dave"), index=2))
+    assert vote.choice == other
+
+
+def test_plan_phrasings_name_the_vote_for_teammates() -> None:
+    from mafia.agents.heuristic.table import _kill_pattern, _vote_pattern
+
+    for phrase in PHRASES["plan"]:
+        assert _vote_pattern("Carol").search(phrase.format(name="Carol")), phrase
+        assert not _kill_pattern("Carol").search(phrase.format(name="Carol")), phrase
 
 
 def test_mafia_agree_on_one_kill_in_real_games() -> None:
@@ -332,8 +366,8 @@ def test_mafia_agree_on_one_kill_in_real_games() -> None:
             elif isinstance(e, KillDecided) and len(kills[e.day]) > 1:
                 nights += 1
                 assert len(set(kills[e.day])) == 1 and not e.tie, (seed, e)
-                assert first_chat[e.day] in [p.format(name=e.target) for p in PHRASES["kill"]], (
-                    seed, first_chat[e.day])
+                proposed = tuple(p.format(name=e.target) for p in PHRASES["kill"])
+                assert first_chat[e.day].startswith(proposed), (seed, first_chat[e.day])
     assert nights >= 60
 
 

@@ -77,6 +77,40 @@ def test_a_student_plays_and_the_teacher_labels(tmp_path: Path) -> None:
     assert sum(e["target"] != e["played"] for e in choices) > len(choices) / 4
 
 
+def test_against_a_fixed_town_only_the_mafia_are_recorded(tmp_path: Path) -> None:
+    """`--town random`: the games are the teacher's mafia against random town seats (the
+    seed's deal says which), move for move, and only the mafia's decisions are examples."""
+    from mafia.config import make_rules
+    from mafia.engine import Engine
+    from mafia.enums import Team
+    from mafia.events import VoteCast
+    from mafia.rules import deal_roles
+    from mafia.train.data import game_seed
+
+    from mafia.agents.heuristic import HeuristicPlayer
+    from mafia.agents.random_player import RandomPlayer
+
+    out = tmp_path / "d.jsonl"
+    assert main(["train", "data", "--games", "3", "--seed", "7", "--town", "random",
+                 "--out", str(out)]) == 0
+    meta, examples = read_dataset(out)
+    assert meta["town"] == "random"
+    assert examples and {e["role"] for e in examples} == {"mafia"}
+    assert {"vote", "mafia_chat", "kill"} <= {e["kind"] for e in examples}
+    rules = make_rules(players=7)
+    for game in range(3):
+        seed = game_seed(7, game)
+        roles = deal_roles(rules, seed)
+        players = [HeuristicPlayer(seed, seat) if role.team is Team.MAFIA
+                   else RandomPlayer(seed, seat) for seat, role in enumerate(roles.values())]
+        alone = asyncio.run(Engine(rules, seed, players).run())
+        votes = [(e.voter, f" {e.target}") for e in alone.events
+                 if isinstance(e, VoteCast) and roles[e.voter].team is Team.MAFIA]
+        recorded = [(e["seat"], e["target"]) for e in examples
+                    if e["game"] == game and e["kind"] == "vote"]
+        assert votes and recorded == votes
+
+
 def test_bad_training_input_is_one_error_line(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.jsonl"

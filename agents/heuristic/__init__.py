@@ -26,11 +26,14 @@ suspicious living player (several known mafia: the one the town goes for), says 
 X." (or "X is mafia." when sure) for their top suspect when there is evidence, "I am not
 mafia. X is lying." when a claimant names them, and in their last words tell what they know.
 
-Mafia. The first mafia to speak at night proposes "Kill X." and the others agree; the
+Mafia. The first mafia to speak at night proposes "Kill X. Tomorrow we vote Y." and the
+others agree (Y: the town player the town likeliest votes, other than X); the
 target is a claimed detective, then a claimed doctor, then the loudest accuser of a mafia
 member, else anyone but the town's favourite suspect (the town may vote that one out for
 them); a target saved last night is left alone for a night, unless repeat saves are banned.
-By day they vote the town player the town is most likely to vote out, and a teammate only
+By day they vote the town player the town is most likely to vote out (Y where the evidence
+ties: a tie-break written in their channel, which a model reading it can learn, where the
+focal order is drawn from a seed no prompt shows), and a teammate only
 when the town surely votes them out anyway (their score leads by 6 points). When a detective
 claimant names one of them, a teammate not named (else the named one) counter-claims ("I am
 the detective. D is lying."); in about 30% of games the lead mafia fakes a detective claim

@@ -4,6 +4,10 @@ claim), counter-claim a real detective, and vote with the town against a town pl
 Choices the team must share (the kill) are computed from what every living mafia member
 sees alike (public facts, the mafia channel) with a generator drawn from the public seed and
 the day, so teammates agree even without chat; the first "Kill X." proposal of the night wins.
+The night's first speaker also names whom the team votes by day where the public evidence
+ties ("Tomorrow we vote Y."): a tie-break any reader of the channel can see, where the focal
+order behind it is drawn from a seed a model never reads (a model taught these games learns to
+vote with its teammate, not to guess a shuffle).
 """
 
 from __future__ import annotations
@@ -73,9 +77,37 @@ def kill(t: Turn) -> str:
 def chat(t: Turn) -> str:
     proposal = t.table.proposals.get(t.day)
     if proposal is not None and proposal in t.alive and proposal not in t.team:
-        return t.phrase([line("agree", proposal)])
+        return t.phrase([line("agree", proposal), *plan_line(t, proposal)])
     options = [p for p in t.alive if p not in t.team]
-    return t.phrase([line("kill", kill_choice(t, options))]) if options else ""
+    if not options:
+        return ""
+    target = kill_choice(t, options)
+    return t.phrase([line("kill", target), *plan_line(t, target)])
+
+
+def plan_line(t: Turn, target: str) -> list[Line]:
+    """Tomorrow's vote where the evidence ties: the teammate's plan if one was made tonight,
+    else the town player the town likeliest votes (ties by the day's focal order) other than
+    tonight's target."""
+    plan = t.table.plans.get(t.day)
+    if plan is None:
+        town = [p for p in t.alive if p not in t.team and p != target]
+        if not town:
+            return []
+        plan = t.neutral.ranked(town, t.order)[0]
+    return [line("plan", plan)]
+
+
+def town_pick(t: Turn, candidates: list[str]) -> str | None:
+    """The town player to vote against (or to cast doubt on): the likeliest by public facts,
+    and the night's plan where it ties for the lead."""
+    ranked = [p for p in t.neutral.ranked(candidates, t.order) if p not in t.team]
+    if not ranked:
+        return None
+    plan, scores = t.table.plans.get(t.day), t.neutral.scores
+    if plan in ranked and scores.get(plan, 0.0) == scores.get(ranked[0], 0.0):
+        return str(plan)
+    return ranked[0]
 
 
 def town_target(t: Turn) -> str:
@@ -101,7 +133,7 @@ def vote(t: Turn) -> str:
         wagon = t.band_wagon(ranked)
         if wagon is not None:
             return wagon
-    return ranked[0] if ranked else t.targets[0]
+    return town_pick(t, t.targets) or t.targets[0]
 
 
 def day_action(t: Turn) -> tuple[Option, str]:
@@ -116,15 +148,16 @@ def planted_lie(t: Turn) -> tuple[Option, str] | None:
     private that it doubts another (the town's likeliest target, so the vote drifts there)."""
     if t.memory.dm_day == t.day or t.memory.voice.random() >= LIE_DM:
         return None
-    town = [p for p in t.neutral.ranked(t.alive, t.order) if p not in t.team]
-    if len(town) < 2:
+    pick = town_pick(t, list(t.alive))
+    town = [p for p in t.alive if p not in t.team and p != pick]
+    if pick is None or not town:
         return None
-    listener = t.memory.voice.choice(town[1:])
+    listener = t.memory.voice.choice(town)
     move = DayAction("dm", listener)
     if move not in t.request.options:
         return None
     t.memory.dm_day = t.day
-    return move, dm_text("lie", listener, town[0], t.memory.voice)
+    return move, dm_text("lie", listener, pick, t.memory.voice)
 
 
 def speech(t: Turn) -> str:

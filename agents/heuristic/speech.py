@@ -57,6 +57,10 @@ PHRASES: dict[str, tuple[str, ...]] = {
              "Kill {name}, they are dangerous."),
     "agree": ("Agreed. Kill {name}.", "Yes, kill {name}.", "Fine by me, kill {name}.",
               "Good plan, kill {name}."),
+    # ... and the first "vote NAME" of the night is whom the team votes by day where the
+    # public evidence does not pick one town player over the others
+    "plan": ("Tomorrow we vote {name}.", "By day we both vote for {name}.",
+             "Tomorrow, vote {name} with me.", "Then we vote {name} tomorrow."),
     # talk around the claims (read as nothing by the detector)
     "ask": ("{name}, who do you suspect?", "{name}, what do you think?",
             "{name}, whom would you vote for?", "What about you, {name}?"),

@@ -2,8 +2,9 @@
 
 The observation's event list only grows at its end, so the table reads each event once (a
 cursor into `Observation.events`). Claims in public chat and last words come from the shared
-claim detector (mafia.claims); the only other text read is a kill proposal in the mafia
-channel ("Kill NAME."), the line heuristic mafia use to agree on a target.
+claim detector (mafia.claims); the only other text read in the mafia channel is a
+night's first kill proposal ("Kill NAME.") and vote plan ("Tomorrow we vote NAME."), the lines
+heuristic mafia use to agree on a target.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ def _kill_pattern(name: str) -> re.Pattern[str]:
     return re.compile(rf"\bkill\s+{re.escape(name)}\b", re.I)
 
 
+def _vote_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"\bvote\s+(?:for\s+)?{re.escape(name)}\b", re.I)
+
+
 def team_of(shown: str) -> Team | None:
     """A revealed role or team word as a team (None: not revealed or not a word we know)."""
     if shown in {t.value for t in Team}:
@@ -61,6 +66,7 @@ class Table:
     eliminated: dict[int, str] = field(default_factory=dict)  # day -> voted out
     findings: dict[str, Team] = field(default_factory=dict)  # this detective's results
     proposals: dict[int, str] = field(default_factory=dict)  # night's day -> first "Kill X"
+    plans: dict[int, str] = field(default_factory=dict)  # night's day -> first "vote X"
     last_kill: str | None = None  # mafia: the last kill_decided target
     last_kill_failed: bool = False  # ... and nobody died at the dawn after it
     read: int = 0
@@ -79,10 +85,10 @@ class Table:
         elif isinstance(e, LastWords):
             self._claims(e.seq, e.day, e.player, e.text)
         elif isinstance(e, Message) and e.channel is Channel.MAFIA and e.phase is Phase.NIGHT:
-            if e.day not in self.proposals:
-                named = [n for n in self.seats if _kill_pattern(n).search(e.text)]
-                if len(named) == 1:
-                    self.proposals[e.day] = named[0]
+            for found, pattern in ((self.proposals, _kill_pattern), (self.plans, _vote_pattern)):
+                named = [n for n in self.seats if pattern(n).search(e.text)]
+                if e.day not in found and len(named) == 1:
+                    found[e.day] = named[0]
         elif isinstance(e, PlayerDied):
             shown = e.role or (e.team.value if e.team else "unknown")
             team = team_of(shown)

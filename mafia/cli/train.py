@@ -28,6 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--workers", type=positive_int, default=1,
                    help="games played at once in separate processes (default 1; e.g. 2 "
                         "with --threads 1 for a student on 2 cores); the file is the same")
+    side = d.add_mutually_exclusive_group()
+    side.add_argument("--town", metavar="SPEC",
+                      help="every town seat is played by SPEC (e.g. random) and gives no "
+                           "examples: only the mafia's decisions are recorded")
+    side.add_argument("--mafia", metavar="SPEC",
+                      help="every mafia seat is played by SPEC and gives no examples")
     d.add_argument("--only", action="append", default=[], metavar="SELECTOR",
                    help="keep only the examples a selector matches (as in fit --weight, "
                         "without =W: protect, detective, detective:speak...); repeatable, "
@@ -90,8 +96,11 @@ def run_data(args: argparse.Namespace) -> int:
     for text in args.only:
         parse_selector(text)  # a bad selector is one error line before any game
     model = resolve(args.model)
-    if args.student and is_model_spec(args.student):
-        resolve(args.student)  # an unknown model is one error line before any game
+    against = (("town", args.town) if args.town else ("mafia", args.mafia) if args.mafia
+               else None)
+    for spec in (args.student, against and against[1]):
+        if spec and is_model_spec(spec):
+            resolve(spec)  # an unknown model is one error line before any game
     count = token_counter(model.path)
     rules = make_rules(players=args.players)
     try:
@@ -110,7 +119,7 @@ def run_data(args: argparse.Namespace) -> int:
                               student=args.student,
                               options=ModelOptions(threads=args.threads, reuse_models=True),
                               workers=args.workers, model_path=model.path,
-                              only=tuple(args.only))
+                              only=tuple(args.only), against=against)
     print(f"{total} examples from {args.games} games -> {args.out}")
     return 0
 

@@ -18,6 +18,11 @@ alone goes wrong (a villager claiming to be the detective, votes that follow the
 Such an example also records `"played"`: the label of the student's own choice. The teacher
 remembers what it would have said, not what the student said: its later lines may skip a
 claim the student never made.
+
+Against a fixed team (`--town SPEC` or `--mafia SPEC`): that team's seats are played by SPEC
+and give no examples; the teacher (or the student) plays and is recorded in the others. The
+mafia's decisions against a random town are states all-teacher games never reach: nobody
+voices the town's suspicion, so the mafia vote together only by what their channel agreed.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from mafia.config import Rules
+from mafia.enums import Team
+from mafia.rules import deal_roles
 from mafia.decisions import Answer, Request
 from mafia.engine import Engine
 from mafia.train.weights import parse_selector, selected
@@ -112,23 +119,25 @@ def write_dataset(out: TextIO, *, rules: Rules, games: int, seed: int,
                   on_game: Callable[[int, int], None] | None = None,
                   student: str | None = None, options: ModelOptions = ModelOptions(),
                   workers: int = 1, model_path: Path | None = None,
-                  only: Sequence[str] = ()) -> int:
+                  only: Sequence[str] = (), against: tuple[str, str] | None = None) -> int:
     """Play `games` games (the teacher's, or the student's with the teacher's labels) and
     write their examples, in game order; returns the example count. With `workers` > 1 the
     games are played in that many processes (each game is a function of its seed, so the
     file is the same); they count tokens with `model_path`'s tokenizer. `only` (selectors as
     in `fit --weight`, without the factor) keeps just the examples that match one of them:
-    a dataset of the rare decisions, from many games, costs no training on the rest."""
+    a dataset of the rare decisions, from many games, costs no training on the rest.
+    `against` = (team, spec): that team ("town" or "mafia") is played by spec, unrecorded."""
     book = PlainBook()
     keep = [parse_selector(s) for s in only]
     meta = {"format": FORMAT, **base, "profile": "plain", "prompt_hash": book.hash,
             "teacher": "heuristic", "games": games, "seed": seed, "players": rules.players,
             "budget_tokens": PLAIN_BUDGET, **({"student": student} if student else {}),
-            **({"only": [k.selector for k in keep]} if keep else {})}
+            **({"only": [k.selector for k in keep]} if keep else {}),
+            **({against[0]: against[1]} if against else {})}
     out.write(json.dumps(meta) + "\n")
     total = 0
     for i, examples in enumerate(_games(rules, games, seed, count_tokens, student, options,
-                                        workers, model_path)):
+                                        workers, model_path, against)):
         examples = [ex for ex in examples if selected(meta, ex, keep)]
         for ex in examples:
             out.write(json.dumps(ex) + "\n")
@@ -139,14 +148,18 @@ def write_dataset(out: TextIO, *, rules: Rules, games: int, seed: int,
 
 
 def game_examples(rules: Rules, seed: int, i: int, count_tokens: Callable[[str], int],
-                  student: str | None, options: ModelOptions) -> list[dict[str, Any]]:
+                  student: str | None, options: ModelOptions,
+                  against: tuple[str, str] | None = None) -> list[dict[str, Any]]:
     """Game i of a dataset: its examples, as JSON objects."""
     s = game_seed(seed, i)
     book = PlainBook()
     examples: list[Example] = []
     students = (build_players([student], rules.players, s, options) if student
                 else [None] * rules.players)
-    players = [Recorder(HeuristicPlayer(s, seat),
+    fixed = _fixed_seats(rules, s, against)
+    others = build_players([against[1]], rules.players, s, options) if against else []
+    players = [others[seat] if fixed[seat] else
+               Recorder(HeuristicPlayer(s, seat),
                         PlainPrompt(book, count_tokens=count_tokens, budget_tokens=PLAIN_BUDGET),
                         i, s, examples, students[seat])
                for seat in range(rules.players)]
@@ -154,19 +167,28 @@ def game_examples(rules: Rules, seed: int, i: int, count_tokens: Callable[[str],
     return [ex.to_json() for ex in examples]
 
 
+def _fixed_seats(rules: Rules, seed: int, against: tuple[str, str] | None) -> list[bool]:
+    """Which seats the fixed team plays (the seed's deal decides, as in team sweeps)."""
+    if against is None:
+        return [False] * rules.players
+    return [(role.team is Team.MAFIA) == (against[0] == "mafia")
+            for role in deal_roles(rules, seed).values()]
+
+
 def _games(rules: Rules, games: int, seed: int, count_tokens: Callable[[str], int],
            student: str | None, options: ModelOptions, workers: int,
-           model_path: Path | None) -> Iterator[list[dict[str, Any]]]:
+           model_path: Path | None,
+           against: tuple[str, str] | None = None) -> Iterator[list[dict[str, Any]]]:
     """Each game's examples, in game order."""
     if workers <= 1 or games <= 1:
         for i in range(games):
-            yield game_examples(rules, seed, i, count_tokens, student, options)
+            yield game_examples(rules, seed, i, count_tokens, student, options, against)
         return
     assert model_path is not None, "workers need the tokenizer's model file"
     context = multiprocessing.get_context("spawn")  # the parent has threads (progress)
     with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_worker_game, rules, seed, i, str(model_path), student, options)
-                   for i in range(games)]
+        futures = [pool.submit(_worker_game, rules, seed, i, str(model_path), student, options,
+                               against) for i in range(games)]
         try:
             for future in futures:  # in game order; later games finish meanwhile
                 yield future.result()
@@ -180,10 +202,11 @@ _COUNTERS: dict[str, Callable[[str], int]] = {}  # a worker's tokenizer, loaded 
 
 
 def _worker_game(rules: Rules, seed: int, i: int, model_path: str, student: str | None,
-                 options: ModelOptions) -> list[dict[str, Any]]:
+                 options: ModelOptions,
+                 against: tuple[str, str] | None = None) -> list[dict[str, Any]]:
     if model_path not in _COUNTERS:
         _COUNTERS[model_path] = token_counter(Path(model_path))
-    return game_examples(rules, seed, i, _COUNTERS[model_path], student, options)
+    return game_examples(rules, seed, i, _COUNTERS[model_path], student, options, against)
 
 
 def token_counter(path: Path) -> Callable[[str], int]:
