@@ -86,19 +86,20 @@ def run_data(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
     from mafia.config import make_rules
-    from mafia.train.data import token_counter, write_dataset
+    from mafia.train.data import RECORDED, token_counter, write_dataset
 
     from mafia.agents.registry import resolve
-    from mafia.agents.specs import ModelOptions, is_model_spec
+    from mafia.agents.specs import ModelOptions, Teams, is_model_spec, parse_team_spec
 
     from mafia.train.weights import parse_selector
 
     for text in args.only:
         parse_selector(text)  # a bad selector is one error line before any game
     model = resolve(args.model)
-    against = (("town", args.town) if args.town else ("mafia", args.mafia) if args.mafia
-               else None)
-    for spec in (args.student, against and against[1]):
+    town = parse_team_spec(args.town, "--town") if args.town else RECORDED
+    mafia = parse_team_spec(args.mafia, "--mafia") if args.mafia else RECORDED
+    teams = Teams(town, mafia) if town or mafia else None
+    for spec in (args.student, town, mafia):
         if spec and is_model_spec(spec):
             resolve(spec)  # an unknown model is one error line before any game
     count = token_counter(model.path)
@@ -119,7 +120,7 @@ def run_data(args: argparse.Namespace) -> int:
                               student=args.student,
                               options=ModelOptions(threads=args.threads, reuse_models=True),
                               workers=args.workers, model_path=model.path,
-                              only=tuple(args.only), against=against)
+                              only=tuple(args.only), teams=teams)
     print(f"{total} examples from {args.games} games -> {args.out}")
     return 0
 

@@ -38,20 +38,19 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from mafia.config import Rules
-from mafia.enums import Team
-from mafia.rules import deal_roles
 from mafia.decisions import Answer, Request
 from mafia.engine import Engine
 from mafia.train.weights import parse_selector, selected
 
 from mafia.agents.heuristic import HeuristicPlayer
 from mafia.agents.seating import build_players
-from mafia.agents.specs import ModelOptions
+from mafia.agents.specs import ModelOptions, Teams
 from mafia.agents.plain_player import PLAIN_BUDGET, speech_kind
 from mafia.agents.plain_prompt import PlainBook, PlainPrompt
 from mafia.agents.prompting import option_label
 
 FORMAT = "mafia-train/1"
+RECORDED = ""  # a team's spec in `teams` for the seats the teacher plays and the data records
 
 
 @dataclass
@@ -119,25 +118,26 @@ def write_dataset(out: TextIO, *, rules: Rules, games: int, seed: int,
                   on_game: Callable[[int, int], None] | None = None,
                   student: str | None = None, options: ModelOptions = ModelOptions(),
                   workers: int = 1, model_path: Path | None = None,
-                  only: Sequence[str] = (), against: tuple[str, str] | None = None) -> int:
+                  only: Sequence[str] = (), teams: Teams | None = None) -> int:
     """Play `games` games (the teacher's, or the student's with the teacher's labels) and
     write their examples, in game order; returns the example count. With `workers` > 1 the
     games are played in that many processes (each game is a function of its seed, so the
     file is the same); they count tokens with `model_path`'s tokenizer. `only` (selectors as
     in `fit --weight`, without the factor) keeps just the examples that match one of them:
     a dataset of the rare decisions, from many games, costs no training on the rest.
-    `against` = (team, spec): that team ("town" or "mafia") is played by spec, unrecorded."""
+    `teams`: a team whose spec is not RECORDED is played by that spec and not recorded."""
     book = PlainBook()
     keep = [parse_selector(s) for s in only]
     meta = {"format": FORMAT, **base, "profile": "plain", "prompt_hash": book.hash,
             "teacher": "heuristic", "games": games, "seed": seed, "players": rules.players,
             "budget_tokens": PLAIN_BUDGET, **({"student": student} if student else {}),
             **({"only": [k.selector for k in keep]} if keep else {}),
-            **({against[0]: against[1]} if against else {})}
+            **({"town": teams.town} if teams and teams.town != RECORDED else {}),
+            **({"mafia": teams.mafia} if teams and teams.mafia != RECORDED else {})}
     out.write(json.dumps(meta) + "\n")
     total = 0
     for i, examples in enumerate(_games(rules, games, seed, count_tokens, student, options,
-                                        workers, model_path, against)):
+                                        workers, model_path, teams)):
         examples = [ex for ex in examples if selected(meta, ex, keep)]
         for ex in examples:
             out.write(json.dumps(ex) + "\n")
@@ -149,46 +149,38 @@ def write_dataset(out: TextIO, *, rules: Rules, games: int, seed: int,
 
 def game_examples(rules: Rules, seed: int, i: int, count_tokens: Callable[[str], int],
                   student: str | None, options: ModelOptions,
-                  against: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+                  teams: Teams | None = None) -> list[dict[str, Any]]:
     """Game i of a dataset: its examples, as JSON objects."""
     s = game_seed(seed, i)
     book = PlainBook()
     examples: list[Example] = []
-    students = (build_players([student], rules.players, s, options) if student
-                else [None] * rules.players)
-    fixed = _fixed_seats(rules, s, against)
-    others = build_players([against[1]], rules.players, s, options) if against else []
-    players = [others[seat] if fixed[seat] else
+    plan = teams.seat_specs(rules, s) if teams else [RECORDED] * rules.players
+    # One player per seat: the fixed team's, else the student (random stands in, unused)
+    built = build_players([spec or student or "random" for spec in plan], rules.players, s,
+                          options)
+    players = [built[seat] if plan[seat] != RECORDED else
                Recorder(HeuristicPlayer(s, seat),
                         PlainPrompt(book, count_tokens=count_tokens, budget_tokens=PLAIN_BUDGET),
-                        i, s, examples, students[seat])
+                        i, s, examples, built[seat] if student else None)
                for seat in range(rules.players)]
     asyncio.run(Engine(rules, s, players).run())
     return [ex.to_json() for ex in examples]
 
 
-def _fixed_seats(rules: Rules, seed: int, against: tuple[str, str] | None) -> list[bool]:
-    """Which seats the fixed team plays (the seed's deal decides, as in team sweeps)."""
-    if against is None:
-        return [False] * rules.players
-    return [(role.team is Team.MAFIA) == (against[0] == "mafia")
-            for role in deal_roles(rules, seed).values()]
-
-
 def _games(rules: Rules, games: int, seed: int, count_tokens: Callable[[str], int],
            student: str | None, options: ModelOptions, workers: int,
            model_path: Path | None,
-           against: tuple[str, str] | None = None) -> Iterator[list[dict[str, Any]]]:
+           teams: Teams | None = None) -> Iterator[list[dict[str, Any]]]:
     """Each game's examples, in game order."""
     if workers <= 1 or games <= 1:
         for i in range(games):
-            yield game_examples(rules, seed, i, count_tokens, student, options, against)
+            yield game_examples(rules, seed, i, count_tokens, student, options, teams)
         return
     assert model_path is not None, "workers need the tokenizer's model file"
     context = multiprocessing.get_context("spawn")  # the parent has threads (progress)
     with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = [pool.submit(_worker_game, rules, seed, i, str(model_path), student, options,
-                               against) for i in range(games)]
+                               teams) for i in range(games)]
         try:
             for future in futures:  # in game order; later games finish meanwhile
                 yield future.result()
@@ -203,10 +195,10 @@ _COUNTERS: dict[str, Callable[[str], int]] = {}  # a worker's tokenizer, loaded 
 
 def _worker_game(rules: Rules, seed: int, i: int, model_path: str, student: str | None,
                  options: ModelOptions,
-                 against: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+                 teams: Teams | None = None) -> list[dict[str, Any]]:
     if model_path not in _COUNTERS:
         _COUNTERS[model_path] = token_counter(Path(model_path))
-    return game_examples(rules, seed, i, _COUNTERS[model_path], student, options, against)
+    return game_examples(rules, seed, i, _COUNTERS[model_path], student, options, teams)
 
 
 def token_counter(path: Path) -> Callable[[str], int]:
