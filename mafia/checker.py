@@ -187,7 +187,7 @@ class GameChecker:
         mates = tuple(m for m in self.seats if m != p and st.roles[m] in _MAFIA_SIDE)
         assert obs.teammates == (mates if st.roles[p] in _MAFIA_SIDE else ())
         assert (obs.day, obs.phase) == (st.day, st.phase)
-        assert obs.seats == self.seats and obs.alive == tuple(st.alive)
+        assert obs.seats == self.seats and obs.alive == tuple(st.alive) and obs.order == st.order
         # Equal to the events this player may see (each checked for leaks as it was emitted).
         assert obs.events == tuple(self.seen[p]), f"{p}'s observation is not its own view"
 
@@ -220,6 +220,7 @@ class GameChecker:
         assert [p["name"] for p in e.players] == list(self.seats)
         assert all(set(p) == {"name", "agent"} for p in e.players), "roles leak in header"
         assert e.config == self.rules.model_dump(mode="json")
+        self.seed = e.seed
 
     def _role_assigned(self, e: RoleAssigned) -> None:
         assert e.phase is Phase.SETUP and e.visible_to == (e.player,)
@@ -239,6 +240,7 @@ class GameChecker:
         assert e.visible_to is None
         assert (e.phase, e.day) == self.expected_phase, ((e.phase, e.day), self.expected_phase)
         assert e.day <= self.rules.max_days
+        assert e.order == R.round_order(self.seed, e.day, self.seats), "not the round's order"
         if self.state.phase is Phase.SETUP:
             self._check_deal()
         first_night = self.rules.first is Phase.NIGHT

@@ -181,12 +181,15 @@ class Engine:
         if won is Winner.MAFIA:
             self._end(won, "mafia are as many as everyone else")
 
+    def _order(self, day: int) -> tuple[str, ...]:
+        return rules.round_order(self.seed, day, self.state.seats)
+
     # ---- night -----------------------------------------------------------------------------
 
     async def _night(self, day: int) -> list[str]:
         """Ask every night power in NIGHT_ORDER (each living holder, seat order), then resolve:
         the mafia's plurality kill and any vigilante's shot, unless protected."""
-        self.emit(PhaseStarted, phase=Phase.NIGHT, day=day)
+        self.emit(PhaseStarted, phase=Phase.NIGHT, day=day, order=self._order(day))
         st = self.state
         mafia = rules.mafia_side(st.roles, st.alive)
         if len(mafia) > 1:
@@ -247,7 +250,7 @@ class Engine:
     # ---- day -------------------------------------------------------------------------------
 
     async def _day(self, day: int, victims: list[str], after_night: bool) -> None:
-        self.emit(PhaseStarted, phase=Phase.DAY, day=day)
+        self.emit(PhaseStarted, phase=Phase.DAY, day=day, order=self._order(day))
         if after_night:
             if not victims:
                 self.emit(NobodyDied)

@@ -47,6 +47,9 @@ class RoleAssigned(BaseEvent):
 
 class PhaseStarted(BaseEvent):
     kind: Literal["phase_started"] = "phase_started"
+    # The round's public order of every seat (rules.round_order), the same for the night and
+    # the day of one number; empty in transcripts from before 0.4.7.
+    order: tuple[str, ...] = ()
 
 
 class Message(BaseEvent):

@@ -20,6 +20,12 @@ class Observation:
     seats: tuple[str, ...]
     alive: tuple[str, ...]
     events: tuple[BaseEvent, ...]  # every event visible to this player, in order
+    order: tuple[str, ...] = ()  # the round's public order of every seat (empty before 0.4.7)
+
+    def alive_in_order(self) -> list[str]:
+        """The living in the round's public order (seat order where there is none)."""
+        ranks = {p: i for i, p in enumerate(self.order)}
+        return sorted(self.alive, key=lambda p: ranks.get(p, len(ranks)))
 
     def revealed(self) -> dict[str, str]:
         """Publicly revealed identities of dead players (role, else team, else 'unknown')."""
@@ -53,4 +59,5 @@ def observe(state: GameState, player: str, seen: list[BaseEvent]) -> Observation
         seats=state.seats,
         alive=tuple(state.alive),
         events=tuple(seen),
+        order=state.order,
     )

@@ -38,6 +38,19 @@ class Tally:
         return len(self.leaders) > 1
 
 
+# The salt of the round order's draw. It was the heuristic's private "focal order" before 0.4.7
+# and keeps that name so the draw (and so the heuristic's play) is unchanged.
+_ORDER_SALT = "heuristic-focal"
+
+
+def round_order(seed: int, day: int, seats: Sequence[str]) -> tuple[str, ...]:
+    """The public order of round `day` (its night and the day after it): every seat, shuffled
+    by a generator of its own, so drawing it moves nothing else in the game. Players may use
+    it as a shared tie-break (the heuristic does where the evidence ties)."""
+    rng = random.Random(f"{_ORDER_SALT}:{seed}:{day}")
+    return tuple(rng.sample(list(seats), len(seats)))
+
+
 def tally(choices: Iterable[str | None]) -> Tally:
     """Count choices (None = abstain, not counted) and find the plurality leaders."""
     counts = Counter(c for c in choices if c is not None)

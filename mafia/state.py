@@ -19,6 +19,7 @@ class GameState:
     seats: tuple[str, ...] = ()
     roles: dict[str, Role] = field(default_factory=dict)
     alive: list[str] = field(default_factory=list)  # seat order
+    order: tuple[str, ...] = ()  # this round's public order of every seat (PhaseStarted.order)
     day: int = 0
     phase: Phase = Phase.SETUP
     last_protected: dict[str, str] = field(default_factory=dict)  # doctor -> last target
@@ -43,6 +44,7 @@ class GameState:
                 self.public_messages_today = 0
                 self.dms_sent_today.clear()
             self.day, self.phase = event.day, event.phase
+            self.order = event.order
         elif isinstance(event, Message) and event.phase is Phase.DAY:
             if event.channel is Channel.PUBLIC:
                 self.public_messages_today += 1

@@ -210,9 +210,9 @@ class Script:
 
     def request(self, me: str, role: Role, kind: DecisionKind, options: tuple[Any, ...],
                 phase: Phase = Phase.DAY, mates: tuple[str, ...] = (), index: int = 0,
-                alive: tuple[str, ...] = SEATS) -> Request:
+                alive: tuple[str, ...] = SEATS, order: tuple[str, ...] = ()) -> Request:
         obs = Observation(player=me, role=role, teammates=mates, day=1, phase=phase,
-                          seats=SEATS, alive=alive, events=tuple(self.events))
+                          seats=SEATS, alive=alive, events=tuple(self.events), order=order)
         return Request(kind=kind, player=me, options=options, observation=obs,
                        max_chars=300, index=index, rules=self.rules)
 
@@ -339,6 +339,56 @@ def test_mafia_vote_the_plan_of_their_channel_where_the_evidence_ties(plan: str)
     s.add(Message, channel=Channel.PUBLIC, sender=plan, text=f"{other} is mafia.")
     vote = answer(bob, s.request("Bob", Role.MAFIA, DecisionKind.VOTE, (*town, "Dave"), index=2))
     assert vote.choice == other
+
+
+def _rotated(first: str) -> tuple[str, ...]:
+    i = SEATS.index(first)
+    return SEATS[i:] + SEATS[:i]
+
+
+@pytest.mark.parametrize("first", SEATS)
+def test_town_breaks_a_tie_by_the_rounds_public_order(first: str) -> None:
+    """Without evidence a villager votes the first player of the round's order (which every
+    seat reads) other than itself, also after another player leans elsewhere."""
+    order = _rotated(first)
+    want = next(p for p in order if p != "Bob")
+    s = Script()
+    s.start("Bob", Role.VILLAGER)
+    s.add(PhaseStarted, phase=Phase.NIGHT, order=order)
+    s.add(PhaseStarted, order=order)
+    others = tuple(p for p in SEATS if p != "Bob")
+    bob = HeuristicPlayer(11, 1)
+    assert answer(bob, s.request("Bob", Role.VILLAGER, DecisionKind.VOTE, others,
+                                 order=order)).choice == want
+    elsewhere = next(p for p in others if p != want)
+    s.add(Message, channel=Channel.PUBLIC, sender=next(p for p in others if p != elsewhere),
+          text=PHRASES["lean"][0].format(name=elsewhere))
+    assert answer(bob, s.request("Bob", Role.VILLAGER, DecisionKind.VOTE, others, index=1,
+                                 order=order)).choice == want
+
+
+def test_mafia_lean_on_their_plan_where_the_order_puts_a_teammate_first() -> None:
+    """On a day without evidence the mafia may say where their vote goes, as the town does:
+    their plan, not the order's first player (a teammate), and vote it."""
+    order = ("Dave", "Alice", "Bob", "Carol", "Eve")
+    leans: list[str] = []
+    for seed in range(40):
+        s = Script()
+        s.start("Bob", Role.MAFIA, mates=("Dave",))
+        s.add(PhaseStarted, phase=Phase.NIGHT, order=order)
+        s.add(Message, phase=Phase.NIGHT, visible_to=("Bob", "Dave"), channel=Channel.MAFIA,
+              sender="Dave", text="Kill Eve. Tomorrow we vote Alice.")
+        s.add(PhaseStarted, order=order)
+        bob = HeuristicPlayer(seed, 1)
+        for i in range(3):
+            said = answer(bob, s.request("Bob", Role.MAFIA, DecisionKind.DAY_ACTION,
+                                         day_options("Bob"), index=i, order=order))
+            if said.choice == SAY:
+                leans += [p for p in SEATS if p in said.text]
+        vote = answer(bob, s.request("Bob", Role.MAFIA, DecisionKind.VOTE,
+                                     ("Alice", "Carol", "Dave", "Eve"), index=3, order=order))
+        assert vote.choice == "Alice"
+    assert leans and set(leans) == {"Alice"}, leans
 
 
 def test_plan_phrasings_name_the_vote_for_teammates() -> None:

@@ -32,7 +32,7 @@ from mafia.engine import Engine, run_game
 from mafia.enums import DecisionKind, Phase, Role
 from mafia.events import (
     BaseEvent, GameOver, InvalidAction, InvestigationResult, LastWords, Message, NightAction,
-    PlayerDied, RoleAssigned, VoteCast,
+    PhaseStarted, PlayerDied, RoleAssigned, VoteCast,
 )
 from mafia.report.load import load_games
 from mafia.rules import deal_roles
@@ -382,6 +382,12 @@ def test_line_mode_shows_only_what_the_seat_sees():
         assert set(ROLE_LABEL.findall(before_end)) <= known_roles(result.events[:-1], seat)
         questions = [line for line in printed.splitlines() if line.startswith("? ")]
         assert questions and all(re.match(r"\? [a-z_]+: ", q) for q in questions)
+        # each round's public order, as model seats read it in their state line
+        starts = [e for e in result.events if isinstance(e, PhaseStarted)]
+        shown = re.findall(r"== (?:Night|Day) (\d+) == Order: ([^.]*)\.", printed)
+        assert len(shown) == len(starts)
+        assert all(names.split(", ") == [p for p in e.order if p in names.split(", ")]
+                   for (_, names), e in zip(shown, starts))
 
 
 def test_options_menu_and_matching():

@@ -11,9 +11,9 @@ killed as town: confirmed, and so are their findings); and a suspicion score per
 player (accusations by credible claimants count most, a contested claimant is suspect
 itself; then accusations by players known to be town; votes for players later shown to be
 town and accusations of them count against the voter or accuser, votes for a revealed mafia
-for them; defending a player later shown to be mafia counts heavily). Ties are broken by a
-seat order drawn from the public game seed and the day, which every heuristic player
-shares, so the town votes together instead of scattering its votes.
+for them; defending a player later shown to be mafia counts heavily). Ties are broken by the
+round's public order of the seats (drawn by the engine, shown to every seat), which every
+heuristic player shares, so the town votes together instead of scattering its votes.
 
 Town. The detective investigates unchecked players, the most suspicious first; it claims
 ("I am the detective. X is mafia.") as soon as it has found a living mafia, calls any other
@@ -32,8 +32,9 @@ target is a claimed detective, then a claimed doctor, then the loudest accuser o
 member, else anyone but the town's favourite suspect (the town may vote that one out for
 them); a target saved last night is left alone for a night, unless repeat saves are banned.
 By day they vote the town player the town is most likely to vote out (Y where the evidence
-ties: a tie-break written in their channel, which a model reading it can learn, where the
-focal order is drawn from a seed no prompt shows), and a teammate only
+ties: a tie-break written in their channel, which their teammate can read), and on a day
+without evidence may say so in public, as the town does ("Nothing to go on yet, so my vote
+goes to Y."), a line the town does not read as evidence; a teammate only
 when the town surely votes them out anyway (their score leads by 6 points). When a detective
 claimant names one of them, a teammate not named (else the named one) counter-claims ("I am
 the detective. D is lying."); in about 30% of games the lead mafia fakes a detective claim

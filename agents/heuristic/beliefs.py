@@ -10,11 +10,11 @@ vote and detectives use to see when the town is about to vote out a player they 
 
 from __future__ import annotations
 
-import random
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from mafia import rules
 from mafia.enums import Role, Team
 
 from mafia.agents.heuristic.table import Said, Table
@@ -45,13 +45,13 @@ class View:
         return any(0.0 < t < CREDIBLE for t in self.trust.values())
 
 
-def focal_order(table: Table, day: int) -> dict[str, int]:
-    """A seat order drawn from the public game seed and the day: where the evidence ties,
-    every heuristic player breaks the tie the same way, so the town votes together instead
-    of scattering its votes (a Schelling point, not a secret)."""
-    rng = random.Random(f"heuristic-focal:{table.seed}:{day}")
-    seats = list(table.seats)
-    return {p: i for i, p in enumerate(rng.sample(seats, len(seats)))}
+def focal_order(table: Table, day: int, published: Sequence[str] = ()) -> dict[str, int]:
+    """The round's public order (PhaseStarted.order; drawn again from the public seed for an
+    observation without one): where the evidence ties, every heuristic player breaks the tie
+    the same way, so the town votes together instead of scattering its votes (a Schelling
+    point every seat can read)."""
+    seats = published or rules.round_order(table.seed, day, table.seats)
+    return {p: i for i, p in enumerate(seats)}
 
 
 def results(table: Table, claimant: str) -> list[Said]:

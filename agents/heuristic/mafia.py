@@ -19,6 +19,7 @@ from mafia.decisions import SAY, WAIT, DayAction, Option
 from mafia.agents.heuristic.beliefs import results
 from mafia.agents.heuristic.reasons import reason_for
 from mafia.agents.heuristic.speech import Line, dm_text, line
+from mafia.agents.heuristic.town import NAME_A_VOTE
 from mafia.agents.heuristic.turn import Turn
 
 FAKE_CLAIM = 0.3  # chance per game that the lead mafia fakes a detective claim on day one
@@ -173,8 +174,20 @@ def speech(t: Turn) -> str:
         denial.insert(0, line("innocent"))
     parts += denial
     if not parts and t.memory.moment >= 2:
-        parts += bandwagon(t)
+        parts += bandwagon(t) or lean(t)
     return t.phrase(parts)
+
+
+def lean(t: Turn) -> list[Line]:
+    """On a day without evidence, say where the vote goes as the town does: the plan's
+    target (a frame where the round's order puts one of us first)."""
+    pick = town_pick(t, [p for p in t.alive if p != t.me])
+    if pick is None or t.neutral.scores.get(pick, 0.0) >= 1.0 or t.said("accuse", pick):
+        return []
+    if t.rng.random() >= NAME_A_VOTE:
+        return []
+    t.say("accuse", pick)
+    return [line("lean", pick)]
 
 
 def claims(t: Turn) -> list[Line]:

@@ -79,7 +79,7 @@ class Turn:
 
     @cached_property
     def order(self) -> dict[str, int]:
-        return beliefs.focal_order(self.table, self.day)
+        return beliefs.focal_order(self.table, self.day, self.obs.order)
 
     @cached_property
     def mine(self) -> View:

@@ -45,7 +45,11 @@ class LineRenderer(Renderer):
         return shown
 
     def _phase_started(self, e: PhaseStarted) -> RenderableType:
-        return Text(f"== {e.phase.value.title()} {e.day} ==", style=f"phase.{e.phase.value}")
+        shown = Text(f"== {e.phase.value.title()} {e.day} ==", style=f"phase.{e.phase.value}")
+        living = [p for p in e.order if p not in self.died]
+        if living:  # the round's public order, which model seats read in their state line
+            shown.append(f" Order: {', '.join(living)}.")
+        return shown
 
     def _vote_result(self, e: VoteResult) -> RenderableType:
         votes = "; ".join(f"{v.voter} votes {v.target or 'abstain'}" for v in self.votes)
