@@ -212,3 +212,16 @@ def test_the_shipped_adapter_fits_this_base_and_these_templates() -> None:
     assert info.trained_prompt_hash == PlainBook().hash
     model = resolve("gemma3-270m-mafia")
     assert model.adapter == (ADAPTERS_DIR / "gemma3-270m-mafia.gguf").resolve()
+
+
+def test_training_computes_in_bf16_only_where_the_cpu_does() -> None:
+    """torch emulates bf16 on a CPU without AVX-512 bf16 or AMX (hundreds of times slower
+    than fp32 there), so such a CPU trains in fp32."""
+    import torch
+
+    from mafia.train.fit import compute_dtype
+
+    assert compute_dtype("cpu", "flags\t\t: fpu sse avx2 fma") is torch.float32
+    assert compute_dtype("cpu", "flags\t\t: fpu avx2 avx512f avx512_bf16") is torch.bfloat16
+    assert compute_dtype("cpu", "flags\t\t: fpu avx512f amx_bf16 amx_tile") is torch.bfloat16
+    assert compute_dtype("cpu", "") is torch.float32

@@ -110,8 +110,7 @@ def load_base(model: Any, device: str, rank: int) -> Any:
                                                 gguf_file=model.path.name,
                                                 dtype=torch.float32, attn_implementation="sdpa")
     base.config.quantization_config = None  # loaded from GGUF; nothing is quantized now
-    dtype = torch.bfloat16
-    base = base.to(device=device, dtype=dtype)
+    base = base.to(device=device, dtype=compute_dtype(device))
     config = LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.0, bias="none",
                         target_modules=list(TARGETS), task_type="CAUSAL_LM")
     peft_model = get_peft_model(base, config)
@@ -119,6 +118,23 @@ def load_base(model: Any, device: str, rank: int) -> Any:
         if p.requires_grad:
             p.data = p.data.float()  # adapter weights and their updates in fp32
     return peft_model
+
+
+def compute_dtype(device: str, flags: str | None = None) -> Any:
+    """bf16 where the hardware computes it (a recent GPU; a CPU with AVX-512 bf16 or AMX), else
+    fp32: on a CPU without them torch emulates bf16 (a 1024x640 by 640x2048 product took
+    11 s in bf16 against 43 ms in fp32 on an AVX2-only AMD EPYC)."""
+    import torch
+
+    if device != "cpu":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float32
+    if flags is None:
+        try:
+            flags = next((ln for ln in open("/proc/cpuinfo") if ln.startswith("flags")), "")
+        except OSError:
+            flags = ""
+    native = {"avx512_bf16", "amx_bf16"} & set(flags.replace(":", " ").split())
+    return torch.bfloat16 if native else torch.float32
 
 
 def pack_loss(peft_model: Any, pack: Pack, device: str) -> Any:
@@ -256,7 +272,8 @@ def fit(opts: FitOptions) -> Path:
     adapter = export_run(opts.out)
     device = torch.cuda.get_device_name() if opts.device == "cuda" else _cpu_name()
     summary = {"steps": step, "tokens": tokens_done, "tok_s": tokens_done / max(wall, 1e-9),
-               "wall_s": wall, "device": device, "adapter": str(adapter)}
+               "wall_s": wall, "device": device, "dtype": str(compute_dtype(opts.device)),
+               "adapter": str(adapter)}
     (opts.out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     print(f"trained {step} steps, {tokens_done} tokens, {summary['tok_s']:.0f} tok/s, "
           f"{wall:.0f} s on {device} -> {adapter}")
