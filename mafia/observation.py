@@ -22,11 +22,6 @@ class Observation:
     events: tuple[BaseEvent, ...]  # every event visible to this player, in order
     order: tuple[str, ...] = ()  # the round's public order of every seat (empty before 0.4.7)
 
-    def alive_in_order(self) -> list[str]:
-        """The living in the round's public order (seat order where there is none)."""
-        ranks = {p: i for i, p in enumerate(self.order)}
-        return sorted(self.alive, key=lambda p: ranks.get(p, len(ranks)))
-
     def revealed(self) -> dict[str, str]:
         """Publicly revealed identities of dead players (role, else team, else 'unknown')."""
         out: dict[str, str] = {}

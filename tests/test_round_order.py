@@ -1,6 +1,6 @@
 """The round's public order: drawn by the engine for every round, the same for the night and
-the day of one number, shown to model seats in the plain state line, and the tie-break of
-the heuristic (so a model taught by it can see why the town votes whom it votes)."""
+the day of one number, announced to every seat, and the tie-break of the heuristic (so a
+model taught by it could see why the town votes whom it votes)."""
 
 from __future__ import annotations
 
