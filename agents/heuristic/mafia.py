@@ -179,8 +179,9 @@ def speech(t: Turn) -> str:
 
 
 def lean(t: Turn) -> list[Line]:
-    """On a day without evidence, say where the vote goes as the town does: the plan's
-    target (a frame where the round's order puts one of us first)."""
+    """While no town player has a suspicion point (whatever the town thinks of us), say where
+    the vote goes as the town does on a day without evidence: the plan's target (a frame
+    where the round's order puts one of us first)."""
     pick = town_pick(t, [p for p in t.alive if p != t.me])
     if pick is None or t.neutral.scores.get(pick, 0.0) >= 1.0 or t.said("accuse", pick):
         return []

@@ -98,8 +98,9 @@ def _common_start(a: list[int], b: list[int]) -> int:
     return i
 
 
-def load_base(model: Any, device: str, rank: int) -> Any:
-    """The GGUF's weights as a transformers model with LoRA on every linear layer."""
+def load_base(model: Any, device: str, rank: int, dtype: Any = None) -> Any:
+    """The GGUF's weights as a transformers model with LoRA on every linear layer; the base
+    computes in `dtype` (default: `compute_dtype(device)`)."""
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
@@ -110,7 +111,7 @@ def load_base(model: Any, device: str, rank: int) -> Any:
                                                 gguf_file=model.path.name,
                                                 dtype=torch.float32, attn_implementation="sdpa")
     base.config.quantization_config = None  # loaded from GGUF; nothing is quantized now
-    base = base.to(device=device, dtype=compute_dtype(device))
+    base = base.to(device=device, dtype=dtype or compute_dtype(device))
     config = LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.0, bias="none",
                         target_modules=list(TARGETS), task_type="CAUSAL_LM")
     peft_model = get_peft_model(base, config)
@@ -211,7 +212,8 @@ def fit(opts: FitOptions) -> Path:
         raise MafiaError(f"cannot write {opts.out}: {exc.strerror or exc}") from None
     state = _load_checkpoint(ckpt, config) if ckpt.exists() else None
     torch.manual_seed(opts.seed)
-    peft_model = load_base(model, opts.device, opts.rank)
+    dtype = compute_dtype(opts.device)
+    peft_model = load_base(model, opts.device, opts.rank, dtype)
     params = [p for p in peft_model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=opts.lr, weight_decay=0.0)
     step, tokens_done, seconds_done = 0, 0, 0.0
@@ -272,7 +274,7 @@ def fit(opts: FitOptions) -> Path:
     adapter = export_run(opts.out)
     device = torch.cuda.get_device_name() if opts.device == "cuda" else _cpu_name()
     summary = {"steps": step, "tokens": tokens_done, "tok_s": tokens_done / max(wall, 1e-9),
-               "wall_s": wall, "device": device, "dtype": str(compute_dtype(opts.device)),
+               "wall_s": wall, "device": device, "dtype": str(dtype),
                "adapter": str(adapter)}
     (opts.out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     print(f"trained {step} steps, {tokens_done} tokens, {summary['tok_s']:.0f} tok/s, "
