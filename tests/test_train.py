@@ -156,6 +156,10 @@ def test_a_few_steps_move_the_target_in_llama_cpp(tmp_path: Path,
     assert adapter.stat().st_size > 1_000_000
     summary = json.loads((run / "summary.json").read_text())
     assert summary["steps"] == 6 and summary["tokens"] > 0
+    logged = [json.loads(line) for line in (run / "train-log.jsonl").open()]
+    assert [e["step"] for e in logged] == [5, 6]  # every 5 steps and the last
+    assert sum(len(e["step_losses"]) for e in logged) == 6  # each step's own loss and pack
+    assert all(e["step_packs"] == [0] * len(e["step_losses"]) for e in logged)
 
     def target_logprob(spec: str) -> float:
         backend = LlamaCppBackend(resolve(spec), n_ctx=2048, n_threads=2)

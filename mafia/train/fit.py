@@ -240,6 +240,7 @@ def fit(opts: FitOptions) -> Path:
     with Progress(*columns) as progress:
         task = progress.add_task("fit", total=opts.steps, completed=step, info="")
         window: list[tuple[float, int, float]] = []
+        recent: list[tuple[int, float]] = []  # (pack index, loss) since the last log line
         while step < opts.steps:
             epoch, i = divmod(step, len(order))
             index = order[i] if epoch == 0 else random.Random(f"{opts.seed}:{epoch}").sample(
@@ -256,15 +257,21 @@ def fit(opts: FitOptions) -> Path:
             step += 1
             tokens_done += len(pack)
             window = (window + [(loss.item(), len(pack), time.perf_counter() - t0)])[-20:]
+            recent.append((index, loss.item()))
             rate = sum(w[1] for w in window) / max(1e-9, sum(w[2] for w in window))
             mean_loss = sum(w[0] for w in window) / len(window)
             progress.update(task, completed=step,
                             info=f"loss {mean_loss:.3f} · {rate:.0f} tok/s · epoch {epoch + 1}")
             if step % 5 == 0 or step == opts.steps:
+                # each step's own loss and pack (packs are numbered as built, so one that
+                # spikes can be looked up in the data)
                 log.write(json.dumps({"step": step, "epoch": epoch + 1, "loss": mean_loss,
                                       "tokens": tokens_done, "tok_s": rate,
                                       "lr": learning_rate(opts, step - 1),
-                                      "wall_s": time.perf_counter() - started}) + "\n")
+                                      "wall_s": time.perf_counter() - started,
+                                      "step_losses": [round(x, 4) for _, x in recent],
+                                      "step_packs": [i for i, _ in recent]}) + "\n")
+                recent = []
                 log.flush()
             if step % opts.save_every == 0 or step == opts.steps:
                 _save_checkpoint(ckpt, peft_model, optimizer, config, step, tokens_done,
