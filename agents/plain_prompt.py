@@ -55,6 +55,13 @@ class _Line:
     text: str
 
 
+def in_order(obs: Observation) -> list[str]:
+    """The living in the round's public order (the engine's draw), as the state line lists them."""
+    if not obs.order:
+        return list(obs.alive)
+    return [p for p in obs.order if p in obs.alive]
+
+
 def rules_facts(rules: Rules, seats: Sequence[str]) -> dict[str, Any]:
     """What the rules text needs (the request carries the rules)."""
     return dict(seats=seats, counts=role_counts(rules), role_rules=rule_lines(rules),
@@ -127,7 +134,7 @@ class PlainPrompt:
 
     def _render(self, obs: Observation, kind: str, say_to: str | None) -> str:
         state = self.book.render("state", phase=obs.phase.value, day=obs.day,
-                                 alive=list(obs.alive), dead=obs.revealed())
+                                 alive=in_order(obs), dead=obs.revealed())
         decision = (role_text.render(obs.role, "plain_decision", me=obs.player)
                     if kind == obs.role.spec.night_decision else None) or \
             self.book.render("decision", kind=kind, me=obs.player, say_to=say_to)

@@ -47,7 +47,7 @@ class LineRenderer(Renderer):
     def _phase_started(self, e: PhaseStarted) -> RenderableType:
         shown = Text(f"== {e.phase.value.title()} {e.day} ==", style=f"phase.{e.phase.value}")
         living = [p for p in e.order if p not in self.died]
-        if living:  # the round's public order (the heuristic players break ties by it)
+        if living:  # the round's public order: the heuristic's tie-break, in plain seats' prompts
             shown.append(f" Order: {', '.join(living)}.")
         return shown
 

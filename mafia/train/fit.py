@@ -256,8 +256,9 @@ def fit(opts: FitOptions) -> Path:
             optimizer.zero_grad(set_to_none=True)
             step += 1
             tokens_done += len(pack)
-            window = (window + [(loss.item(), len(pack), time.perf_counter() - t0)])[-20:]
-            recent.append((index, loss.item()))
+            value = loss.item()  # one device sync per step
+            window = (window + [(value, len(pack), time.perf_counter() - t0)])[-20:]
+            recent.append((index, value))
             rate = sum(w[1] for w in window) / max(1e-9, sum(w[2] for w in window))
             mean_loss = sum(w[0] for w in window) / len(window)
             progress.update(task, completed=step,
