@@ -2,4 +2,4 @@
 
 # Bumped with every release (docs/versions.md); transcripts and sweeps record it with the
 # commit and code hashes (mafia/provenance.py).
-__version__ = "0.4.9"
+__version__ = "0.4.10"

@@ -10,6 +10,13 @@ from collections.abc import Iterable
 _SPEAKER_TAG = re.compile(r"^\s*[\[(*]*([A-Za-z][\w' .-]{0,24}?)[\])*]*\s*:")
 _SPACES = re.compile(r"\s+")
 _EMOJI_JOINERS = {"\u200d", "\ufe0f"}  # kept only inside emoji sequences
+_EDGES = re.compile(r"^\W+|\W+$")
+
+
+def normalise(text: str) -> str:
+    """A message as compared for word-for-word repeats (the report's and the heuristic's):
+    lowercased, whitespace collapsed to one space, leading/trailing non-word chars dropped."""
+    return _EDGES.sub("", " ".join(text.lower().split()))
 
 
 def _strip_controls(text: str) -> str:

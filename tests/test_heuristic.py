@@ -28,8 +28,8 @@ from mafia.decisions import ABSTAIN, SAY, WAIT, DayAction, Request
 from mafia.engine import Engine, run_game
 from mafia.enums import Channel, DecisionKind, Phase, Role
 from mafia.events import (
-    GameOver, GameStarted, InvestigationResult, KillDecided, Message, NightAction, PhaseStarted,
-    PlayerDied, RoleAssigned, VoteCast,
+    GameOver, GameStarted, InvestigationResult, KillDecided, LastWords, Message, NightAction,
+    PhaseStarted, PlayerDied, RoleAssigned, VoteCast,
 )
 from mafia.observation import Observation
 from mafia.rules import deal_roles
@@ -182,6 +182,39 @@ def test_heuristic_speech_varies_and_names_only_seats() -> None:
                 texts.append(text)
     assert len(set(texts)) > 0.5 * len(texts), (len(set(texts)), len(texts))
     assert any("because" in t for t in texts) and any(t.endswith("?") for t in texts)
+
+
+def _echoes(games: int) -> tuple[int, int]:
+    """(messages, messages equal word for word to one their speaker had already seen) over
+    all-heuristic round-robin games, where every speaker has heard every earlier public line."""
+    from mafia.text import normalise
+
+    said = echoes = 0
+    for seed in range(games):
+        events: list[Any] = []
+        asyncio.run(Engine(make_rules(players=7, discussion="round_robin"), seed,
+                           [HeuristicPlayer(seed, s) for s in range(7)],
+                           sinks=[events.append]).run())
+        for i, e in enumerate(events):
+            if isinstance(e, (Message, LastWords)):
+                speaker = e.sender if isinstance(e, Message) else e.player
+                seen = {normalise(x.text) for x in events[:i]
+                        if isinstance(x, (Message, LastWords)) and x.visible_for(speaker)}
+                said += 1
+                echoes += normalise(e.text) in seen
+    return said, echoes
+
+
+def test_heuristic_players_word_a_line_afresh_rather_than_echo_one(monkeypatch) -> None:
+    """A line already heard this game is worded again, so the teacher does not repeat others
+    word for word (what `mafia report`'s repeat figure counts); without it, it does."""
+    from mafia.agents.heuristic import speech
+
+    said, echoes = _echoes(40)
+    assert said > 500 and echoes <= 0.003 * said, (said, echoes)
+    monkeypatch.setattr(speech, "REWORDINGS", 0)
+    said, echoes = _echoes(40)
+    assert echoes >= 0.01 * said, (said, echoes)
 
 
 # ---- focused decisions ----------------------------------------------------------------------

@@ -158,7 +158,7 @@ def planted_lie(t: Turn) -> tuple[Option, str] | None:
     if move not in t.request.options:
         return None
     t.memory.dm_day = t.day
-    return move, dm_text("lie", listener, pick, t.memory.voice)
+    return move, dm_text("lie", listener, pick, t.memory.voice, t.table.heard)
 
 
 def speech(t: Turn) -> str:

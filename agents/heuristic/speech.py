@@ -12,7 +12,11 @@ ever used: every name comes from the game.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
+
+from mafia.text import normalise
+
+REWORDINGS = 6  # draws of other wordings before a message that repeats a heard one is kept
 
 PHRASES: dict[str, tuple[str, ...]] = {
     # role claims
@@ -38,11 +42,16 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "lean": ("Nothing to go on yet, so my vote goes to {name}.",
              "No real evidence yet. I lean towards {name} for now.",
              "I have nothing solid, so {name} gets my vote for now.",
-             "Without any lead, I will go with {name} today."),
+             "Without any lead, I will go with {name} today.",
+             "No proof either way, so I am voting {name} for now.",
+             "It is a guess, but {name} gets my vote today."),
     "quiet": ("No leads yet. Detective, speak up when you know something.",
               "We know nothing yet. If your role gives you information, now is the time.",
               "Nobody has anything solid yet. Let us hear from everyone.",
-              "Too early to tell. Let us listen before we vote."),
+              "Too early to tell. Let us listen before we vote.",
+              "Still nothing to go on. Whoever learned something at night, tell us.",
+              "I have seen nothing useful yet. What about the rest of you?",
+              "Nothing concrete so far. I want to hear every voice first."),
     # the jester's: court a vote without a denial, and gloat when it worked
     "shrug": ("Believe what you like.", "Vote me out if you dare.",
               "Maybe, maybe not. You will have to vote to find out."),
@@ -51,7 +60,10 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "gloat": ("You fell for it. I was the jester all along.", "Thank you all. The jester wins.",
               "Exactly as I hoped. Jester wins."),
     "careful": ("Let us not rush. Who has been quiet?", "Slow down. Who has not said anything yet?",
-                "We should not rush this vote. Who benefits from it?"),
+                "We should not rush this vote. Who benefits from it?",
+                "No need to hurry. Who has kept to themselves so far?",
+                "Before we vote, I want to hear from the quiet ones.",
+                "Let us take our time. Who has said the least today?"),
     # mafia channel: the first "kill NAME" proposal of the night is the team's target
     "kill": ("Kill {name}.", "Let's kill {name} tonight.", "I say we kill {name}.",
              "Kill {name}, they are dangerous."),
@@ -106,13 +118,33 @@ def reason_text(kind: str, name: str, other: str, voice: random.Random) -> str:
     return voice.choice(REASONS[kind]).format(name=name, other=other)
 
 
-def dm_text(kind: str, name: str, other: str, voice: random.Random) -> str:
-    return voice.choice(DMS[kind]).format(name=name, other=other)
+def dm_text(kind: str, name: str, other: str, voice: random.Random,
+            heard: Collection[str] = ()) -> str:
+    return fresh(lambda: voice.choice(DMS[kind]).format(name=name, other=other), heard)
 
 
-def join(lines: Iterable[Line], voice: random.Random) -> str:
+def fresh(word: Callable[[], str], heard: Collection[str]) -> str:
+    """A message worded again (a few draws of the voice at most) while it would repeat one
+    already heard this game word for word: people do not echo each other's exact words.
+    Every wording of an intent reads the same to the claim detector, so what players conclude
+    does not move (the 1,000-game tables of docs/playing.md are unchanged); a timed
+    discussion's clock counts words, so when lines fall within a day may."""
+    text = word()
+    for _ in range(REWORDINGS):
+        if normalise(text) not in heard:
+            break
+        text = word()
+    return text
+
+
+def join(lines: Iterable[Line], voice: random.Random, heard: Collection[str] = ()) -> str:
     """Lines as one message; a second line about a player already named is dropped (no
-    "Carol is lying. Carol is mafia.")."""
+    "Carol is lying. Carol is mafia."); worded afresh where it would repeat a heard one."""
+    kept = list(lines)
+    return fresh(lambda: _join(kept, voice), heard)
+
+
+def _join(lines: list[Line], voice: random.Random) -> str:
     out: list[str] = []
     named: set[str] = set()
     for key, name, reason in lines:

@@ -21,6 +21,7 @@ from mafia.events import (
     VoteCast, VoteResult,
 )
 from mafia.observation import Observation
+from mafia.text import normalise
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Table:
     plans: dict[int, str] = field(default_factory=dict)  # night's day -> first "vote X"
     last_kill: str | None = None  # mafia: the last kill_decided target
     last_kill_failed: bool = False  # ... and nobody died at the dawn after it
+    heard: set[str] = field(default_factory=set)  # every message and last words seen, normalised
     read: int = 0
 
     def update(self, obs: Observation) -> None:
@@ -77,6 +79,8 @@ class Table:
         self.read = len(obs.events)
 
     def _read(self, e: object, obs: Observation) -> None:
+        if isinstance(e, (Message, LastWords)):
+            self.heard.add(normalise(e.text))
         if isinstance(e, GameStarted):
             self.seed = e.seed
             self.seats = tuple(p["name"] for p in e.players)

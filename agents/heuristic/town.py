@@ -99,7 +99,7 @@ def private_word(t: Turn) -> tuple[Option, str] | None:
     if move not in t.request.options:
         return None
     t.memory.dm_day = t.day
-    return move, dm_text("ally", ally, top, t.memory.voice)
+    return move, dm_text("ally", ally, top, t.memory.voice, t.table.heard)
 
 
 def speech(t: Turn) -> str:

@@ -103,7 +103,7 @@ class Turn:
         self.memory.said.add((self.day, key, name))
 
     def phrase(self, lines: "list[Line]") -> str:
-        return join(lines, self.memory.voice)
+        return join(lines, self.memory.voice, self.table.heard)
 
     def votes_today(self) -> Counter[str]:
         return Counter(t for t in self.table.votes.get(self.day, {}).values() if t)

@@ -18,13 +18,13 @@ from mafia.events import (
 )
 from mafia.report.load import Game
 from mafia.report.truth import absent_names, called_dead, kill_proposal
+from mafia.text import normalise
 
 WORD = re.compile(r"\w+(?:['\u2019]\w+)*")
 # A list marker standing alone as one whitespace-separated token: "1." "(ii)" "iii)" "a:" "-".
 ENUMERATOR = re.compile(
     r"^(?:\(?(?:\d{1,3}|[ivxlcdm]{1,6}|[a-z])[.):]|\((?:\d{1,3}|[ivxlcdm]{1,6}|[a-z])\)"
     r"|[-*#>\u2022\u2013\u2014]+)$", re.I)
-_EDGES = re.compile(r"^\W+|\W+$")
 
 
 def spoken(event: BaseEvent) -> tuple[str, str, str] | None:
@@ -39,11 +39,6 @@ def spoken(event: BaseEvent) -> tuple[str, str, str] | None:
 def words(text: str) -> list[str]:
     """Lowercased runs of letters/digits/underscore, apostrophes inside kept ("don't")."""
     return WORD.findall(text.lower())
-
-
-def normalise(text: str) -> str:
-    """Lowercased, whitespace collapsed to one space, leading/trailing non-word chars dropped."""
-    return _EDGES.sub("", " ".join(text.lower().split()))
 
 
 def bigram_variety(ws: Sequence[str]) -> float | None:
