@@ -21,11 +21,12 @@ from mafia.checker import (
 from mafia.config import Rules
 from mafia.engine import Engine, GameResult
 
+from mafia.agents.backends.fake import ScriptedBackend
 from mafia.agents.random_player import RandomPlayer
 
 # Re-exported for the tests (the checker moved into the package).
 __all__ = ["CheckedPlayer", "GameChecker", "RequestCheckFailed", "check_no_leaks", "run_checked",
-           "HARNESS_STATS", "REPO", "Timer", "free_port", "interrupted_sweep", "llama_server",
+           "HARNESS_STATS", "LegalBackend", "REPO", "Timer", "free_port", "interrupted_sweep", "llama_server",
            "play", "random_players"]
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,6 +36,20 @@ HARNESS_STATS: dict[str, Any] = {"games": 0, "seconds": 0.0, "events": 0,
                                   "winners": Counter(),
                                   "roles": defaultdict(Counter)}  # role config -> winners
 
+
+
+class LegalBackend(ScriptedBackend):
+    """A fake model that picks any legal option (seeded by the call) and says a fixed line;
+    every prompt it read is kept in `prompts`."""
+
+    async def choose(self, prompt: str, options: Any, *, seed: int, temperature: float) -> Any:
+        import random
+        self.choices.append(random.Random(seed).randrange(len(options)))
+        return await super().choose(prompt, options, seed=seed, temperature=temperature)
+
+    async def complete(self, prompt: str, **kw: Any) -> Any:
+        self.texts.append("I have my reasons.")
+        return await super().complete(prompt, **kw)
 
 
 def random_players(rules: Rules, seed: int) -> list[RandomPlayer]:

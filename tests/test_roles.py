@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import REPO, run_checked
+from helpers import REPO, LegalBackend, run_checked
 
 from mafia import rules as R
 from mafia.config import default_role_counts, make_rules, parse_roles_arg
@@ -29,7 +29,6 @@ from mafia.events import (
 )
 from mafia.roles.registry import SPECS
 
-from mafia.agents.backends.fake import ScriptedBackend
 from mafia.agents.llm_player import LLMPlayer
 from mafia.agents.plain_player import PlainPlayer
 from mafia.agents.seating import build_players
@@ -256,19 +255,6 @@ async def test_a_godfather_knows_the_mafia_and_kills_with_them():
 
 
 # ---- every kind of seat plays every role ----------------------------------------------------
-
-class LegalBackend(ScriptedBackend):
-    """A fake model that picks any legal option (seeded by the call) and says a fixed line."""
-
-    async def choose(self, prompt: str, options: Any, *, seed: int, temperature: float) -> Any:
-        import random
-        self.choices.append(random.Random(seed).randrange(len(options)))
-        return await super().choose(prompt, options, seed=seed, temperature=temperature)
-
-    async def complete(self, prompt: str, **kw: Any) -> Any:
-        self.texts.append("I have my reasons.")
-        return await super().complete(prompt, **kw)
-
 
 def _model_seats(kind: str, seed: int, n: int) -> list[Any]:
     if kind == "assisted":

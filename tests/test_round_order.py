@@ -4,9 +4,7 @@ model taught by it could see why the town votes whom it votes)."""
 
 from __future__ import annotations
 
-import random
 import re
-from typing import Any
 
 import pytest
 
@@ -16,11 +14,10 @@ from mafia.enums import Phase
 from mafia.events import PhaseStarted
 from mafia.rules import round_order
 
-from mafia.agents.backends.fake import ScriptedBackend
 from mafia.agents.heuristic import HeuristicPlayer
 from mafia.agents.plain_player import PlainPlayer
 
-from helpers import run_checked
+from helpers import LegalBackend, run_checked
 
 
 def test_the_round_order_is_a_seeded_shuffle_of_every_seat() -> None:
@@ -44,18 +41,6 @@ def test_every_round_is_announced_with_its_order(first: str) -> None:
             assert e.order == round_order(seed, e.day, engine.state.seats)
 
 
-class _Recording(ScriptedBackend):
-    """A fake model: any legal option (seeded by the call), a fixed line; every prompt kept."""
-
-    async def choose(self, prompt: str, options: Any, *, seed: int, temperature: float) -> Any:
-        self.choices.append(random.Random(seed).randrange(len(options)))
-        return await super().choose(prompt, options, seed=seed, temperature=temperature)
-
-    async def complete(self, prompt: str, **kw: Any) -> Any:
-        self.texts.append("I have my reasons.")
-        return await super().complete(prompt, **kw)
-
-
 STATE = re.compile(r"^Now: (\w+) (\d+)\. Alive, in this round's order: ([^.]+)\.", re.M)
 
 
@@ -65,7 +50,7 @@ async def test_a_plain_seat_reads_the_living_in_the_rounds_order() -> None:
     rules = make_rules(players=7)
     seen_orders: set[tuple[str, ...]] = set()
     for seed in range(3):
-        backends = [_Recording() for _ in range(rules.players)]
+        backends = [LegalBackend() for _ in range(rules.players)]
         players = [PlainPlayer(b, seed=seed, seat=s) for s, b in enumerate(backends)]
         result, _ = await run_checked(rules, seed, players)
         seats = result.state.seats
